@@ -1,0 +1,74 @@
+"""Label statistics of a multi-label dataset: counts and head/middle/tail groups."""
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+GROUP_NAMES = ('head', 'middle', 'tail')
+
+
+def label_matrix(dataset, num_classes: int = None) -> np.ndarray:
+    """Multi-hot label matrix of a dataset as loaded.
+
+    Works for any dataset with ``get_cat_ids(idx)`` (mmpretrain datasets and
+    mmengine's dataset wrappers) or ``get_data_info(idx)['gt_label']``.
+
+    Args:
+        dataset: The dataset.
+        num_classes (int, optional): Defaults to ``len(metainfo['classes'])``.
+
+    Returns:
+        np.ndarray: Bool array of shape (N, C).
+    """
+    if num_classes is None:
+        classes = dataset.metainfo.get('classes')
+        if classes is None:
+            raise ValueError(
+                f'{type(dataset).__name__} has no `classes` in its metainfo; '
+                'pass num_classes explicitly.')
+        num_classes = len(classes)
+    get = getattr(dataset, 'get_cat_ids', None)
+    if get is None:
+        get = lambda i: dataset.get_data_info(i)['gt_label']  # noqa: E731
+    n = len(dataset)
+    rows, cols = [], []
+    for i in range(n):
+        ids = np.asarray(get(i), dtype=np.int64).reshape(-1)
+        rows.append(np.full(ids.shape, i, dtype=np.int64))
+        cols.append(ids)
+    rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    if cols.size and (cols.min() < 0 or cols.max() >= num_classes):
+        bad = int(rows[(cols < 0) | (cols >= num_classes)][0])
+        raise ValueError(
+            f'Sample {bad} of {type(dataset).__name__} has label(s) '
+            f'{get(bad)} outside [0, {num_classes}).')
+    labels = np.zeros((n, num_classes), dtype=bool)
+    labels[rows, cols] = True
+    return labels
+
+
+def class_counts(dataset, num_classes: int = None) -> np.ndarray:
+    """n_i: number of images of the dataset that contain class i."""
+    return label_matrix(dataset, num_classes).sum(0).astype(np.int64)
+
+
+def class_groups(counts: Sequence[int],
+                 head_thr: int = 100,
+                 tail_thr: int = 20) -> Dict[str, List[int]]:
+    """Split classes by training count: head n >= head_thr, middle
+    tail_thr <= n < head_thr, tail n < tail_thr (the MLT benchmarks' rule).
+
+    Returns:
+        dict: ``{'head': [...], 'middle': [...], 'tail': [...]}`` class
+        indices, ascending.
+    """
+    if tail_thr > head_thr:
+        raise ValueError(f'tail_thr ({tail_thr}) must not exceed head_thr '
+                         f'({head_thr}).')
+    counts = np.asarray(counts)
+    return {
+        'head': np.flatnonzero(counts >= head_thr).tolist(),
+        'middle':
+        np.flatnonzero((counts >= tail_thr) & (counts < head_thr)).tolist(),
+        'tail': np.flatnonzero(counts < tail_thr).tolist(),
+    }

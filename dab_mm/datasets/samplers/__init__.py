@@ -1,0 +1,3 @@
+from .class_aware_sampler import ClassAwareSampler
+
+__all__ = ['ClassAwareSampler']

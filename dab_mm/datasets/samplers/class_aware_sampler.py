@@ -1,0 +1,109 @@
+"""Class-aware re-sampling for multi-label data."""
+import math
+import warnings
+from typing import Iterator, Optional
+
+import numpy as np
+from mmengine.dist import get_dist_info, sync_random_seed
+from mmpretrain.registry import DATA_SAMPLERS
+from torch.utils.data import Sampler
+
+from ..label_stats import label_matrix
+
+
+@DATA_SAMPLERS.register_module()
+class ClassAwareSampler(Sampler):
+    """Pick a class uniformly, then an image of that class.
+
+    Class-aware sampling (Shen et al., ECCV 2016), as used for multi-label
+    long-tailed data by the Distribution-Balanced Loss (Wu et al., ECCV 2020):
+    classes are drawn by cycling through a shuffled class order (reshuffled
+    after every pass), and each drawn class yields its next image from a
+    shuffled cycle over the images that contain it. Every class is therefore
+    drawn equally often; an image with several labels can be drawn through
+    each of them.
+
+    The stream of an epoch depends only on ``seed`` and the epoch (set by the
+    runner through :meth:`set_epoch`), never on global RNG state, and is the
+    same on every rank; rank r takes positions r, r + W, r + 2W, ... so ranks
+    are disjoint and together cover the stream (padded by wrapping to a
+    multiple of the world size W). Classes without images are never drawn.
+
+    Args:
+        dataset: A multi-label dataset (``get_cat_ids`` per index).
+        num_samples (int, optional): Samples per epoch over ALL ranks.
+            Defaults to ``max_i n_i * C // 4`` as in the DB reference.
+        seed (int, optional): Random seed. Defaults to None (a seed shared
+            by all ranks, from :func:`mmengine.dist.sync_random_seed`).
+        round_up (bool): Pad the stream to a multiple of the world size.
+            Defaults to True.
+    """
+
+    def __init__(self,
+                 dataset,
+                 num_samples: Optional[int] = None,
+                 seed: Optional[int] = None,
+                 round_up: bool = True):
+        self.dataset = dataset
+        self.rank, self.world_size = get_dist_info()
+        self.seed = sync_random_seed() if seed is None else int(seed)
+        self.epoch = 0
+        self.round_up = round_up
+
+        labels = label_matrix(dataset)
+        self.class_images = [np.flatnonzero(col) for col in labels.T]
+        self.active_classes = np.array(
+            [c for c, imgs in enumerate(self.class_images) if len(imgs)],
+            dtype=np.int64)
+        if len(self.active_classes) == 0:
+            raise ValueError('ClassAwareSampler: the dataset has no labelled '
+                             'image, so no class can be drawn.')
+        empty = labels.shape[1] - len(self.active_classes)
+        if empty:
+            warnings.warn(f'ClassAwareSampler: {empty} class(es) have no '
+                          'image and are never drawn.')
+        counts = labels.sum(0)
+        if num_samples is None:
+            num_samples = int(counts.max()) * labels.shape[1] // 4
+        if num_samples <= 0:
+            raise ValueError(f'ClassAwareSampler: num_samples must be > 0, '
+                             f'got {num_samples}.')
+        self.total_samples = int(num_samples)
+        if round_up:
+            self.num_samples = math.ceil(self.total_samples / self.world_size)
+        else:
+            self.num_samples = len(
+                range(self.rank, self.total_samples, self.world_size))
+
+    def _stream(self) -> np.ndarray:
+        """The epoch's full sample stream (all ranks)."""
+        rng = np.random.default_rng([self.seed, self.epoch])
+        total = self.total_samples
+        classes = self.active_classes
+        passes = math.ceil(total / len(classes))
+        class_seq = np.concatenate(
+            [rng.permutation(classes) for _ in range(passes)])[:total]
+        stream = np.empty(total, dtype=np.int64)
+        for c in classes:
+            where = np.flatnonzero(class_seq == c)
+            if not len(where):
+                continue
+            imgs = self.class_images[c]
+            cycles = math.ceil(len(where) / len(imgs))
+            stream[where] = np.concatenate(
+                [rng.permutation(imgs) for _ in range(cycles)])[:len(where)]
+        return stream
+
+    def __iter__(self) -> Iterator[int]:
+        stream = self._stream()
+        if self.round_up:
+            padded = self.num_samples * self.world_size
+            stream = np.resize(stream, padded)  # wraps around
+        return iter(stream[self.rank::self.world_size].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch; the stream depends on (seed, epoch)."""
+        self.epoch = epoch

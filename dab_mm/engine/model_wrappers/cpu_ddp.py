@@ -1,0 +1,22 @@
+"""DistributedDataParallel that also works for CPU modules (gloo)."""
+from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import MODEL_WRAPPERS
+
+
+# Registered in mmengine's ROOT registry: the Runner looks wrappers up there,
+# and mmpretrain's child registry fails its issubclass() check.
+@MODEL_WRAPPERS.register_module()
+class CPUCompatibleDDP(MMDistributedDataParallel):
+    """:class:`MMDistributedDataParallel` that drops ``device_ids`` and
+    ``output_device`` when the module lives on the CPU.
+
+    mmengine always passes ``device_ids=[LOCAL_RANK]``, which torch's DDP
+    rejects for CPU modules. ``tools/train.py`` selects this wrapper for
+    distributed runs without CUDA; on GPUs it behaves exactly like its parent.
+    """
+
+    def __init__(self, module, **kwargs):
+        if next(module.parameters()).device.type == 'cpu':
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+        super().__init__(module=module, **kwargs)

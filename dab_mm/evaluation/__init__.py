@@ -1,0 +1,3 @@
+from .metrics import LongTailMAP
+
+__all__ = ['LongTailMAP']

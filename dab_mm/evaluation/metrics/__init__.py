@@ -1,0 +1,3 @@
+from .long_tail_map import LongTailMAP
+
+__all__ = ['LongTailMAP']
