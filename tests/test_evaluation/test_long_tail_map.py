@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+import torch
+from mmengine.evaluator import Evaluator
+from sklearn.metrics import average_precision_score
+
+from dab_mm.evaluation import LongTailMAP
+from mmpretrain.structures import DataSample
+
+COUNTS = [150, 100, 99, 20, 19, 3, 400, 55]  # head 0,1,6  middle 2,3,7  tail 4,5
+GROUPS = {'head': [0, 1, 6], 'middle': [2, 3, 7], 'tail': [4, 5]}
+
+
+def random_data(n=120, c=8, seed=0, ties=True):
+    rng = np.random.default_rng(seed)
+    labels = (rng.random((n, c)) < 0.3).astype(np.int64)
+    scores = rng.random((n, c))
+    if ties:  # quantise so that many scores tie
+        scores = np.round(scores * 6) / 6
+    return scores, labels
+
+
+@pytest.mark.parametrize('ties', [False, True])
+def test_average_precision_equals_sklearn(ties):
+    scores, labels = random_data(ties=ties)
+    ap = LongTailMAP.average_precision(scores, labels)
+    for c in range(labels.shape[1]):
+        assert ap[c] == pytest.approx(
+            average_precision_score(labels[:, c], scores[:, c]), abs=1e-12)
+
+
+def test_class_without_positive_is_nan_internally():
+    scores, labels = random_data()
+    labels[:, 3] = 0
+    ap = LongTailMAP.average_precision(scores, labels)
+    assert np.isnan(ap[3]) and not np.isnan(np.delete(ap, 3)).any()
+
+
+def _samples(scores, labels, use_score):
+    out = []
+    for s, y in zip(scores, labels):
+        ds = DataSample().set_pred_score(torch.tensor(s, dtype=torch.float32))
+        if use_score:
+            ds.set_gt_score(torch.tensor(y, dtype=torch.float32))
+        else:
+            ds.set_gt_label(torch.tensor(np.flatnonzero(y)))
+        out.append(ds.to_dict())
+    return out
+
+
+@pytest.mark.parametrize('use_score', [False, True])
+def test_evaluator_groups_equal_sklearn(use_score):
+    scores, labels = random_data(n=90, seed=3)
+    scores = scores.astype(np.float32).astype(np.float64)
+    labels[:, 5] = 0  # tail class with no positive: excluded, not AP = 0
+    evaluator = Evaluator(dict(type='mmpretrain.LongTailMAP', class_counts=COUNTS))
+    evaluator.dataset_meta = {'classes': [f'c{i}' for i in range(8)]}
+    samples = _samples(scores, labels, use_score)
+    for i in range(0, 90, 32):  # several batches
+        evaluator.process(samples[i:i + 32])
+    res = evaluator.evaluate(90)
+    sk = {c: average_precision_score(labels[:, c], scores[:, c]) * 100
+          for c in range(8) if c != 5}
+    assert res['mlt/mAP'] == pytest.approx(np.mean(list(sk.values())))
+    for g, idx in GROUPS.items():
+        idx = [c for c in idx if c != 5]
+        assert res[f'mlt/mAP_{g}'] == pytest.approx(
+            np.mean([sk[c] for c in idx]))
+    assert res['mlt/AP_classwise'][5] is None
+    assert res['mlt/AP_classwise'][0] == pytest.approx(sk[0], abs=1e-4)
+
+
+def test_thresholds_configurable_and_set_by_hook_api():
+    scores, labels = random_data(seed=4)
+    metric = LongTailMAP(head_thr=60, tail_thr=10)
+    metric.set_class_counts(COUNTS)
+    ap = LongTailMAP.average_precision(scores, labels)
+    metric.results = [dict(pred_score=torch.tensor(s), gt=torch.tensor(y > 0))
+                      for s, y in zip(scores, labels)]
+    res = metric.compute_metrics(metric.results)
+    # head >= 60: 0, 1, 2, 6; middle 10-59: 3, 4, 7; tail < 10: 5
+    assert res['mAP_head'] == pytest.approx(ap[[0, 1, 2, 6]].mean() * 100)
+    assert res['mAP_middle'] == pytest.approx(ap[[3, 4, 7]].mean() * 100)
+    assert res['mAP_tail'] == pytest.approx(ap[[5]].mean() * 100)
+
+
+def test_without_counts_reports_total_only():
+    scores, labels = random_data(seed=5)
+    metric = LongTailMAP()
+    res = metric.compute_metrics(
+        [dict(pred_score=torch.tensor(s), gt=torch.tensor(y > 0))
+         for s, y in zip(scores, labels)])
+    assert set(res) == {'mAP', 'AP_classwise'}
+
+
+def test_errors():
+    with pytest.raises(ValueError, match='tail_thr'):
+        LongTailMAP(head_thr=10, tail_thr=20)
+    with pytest.raises(ValueError, match='NaN or inf'):
+        LongTailMAP.average_precision(np.array([[np.nan]]), np.array([[1]]))
+    metric = LongTailMAP(class_counts=[1, 2, 3])
+    with pytest.raises(ValueError, match='num_classes'):
+        metric.compute_metrics([dict(pred_score=torch.rand(2),
+                                     gt=torch.tensor([True, False]))])
