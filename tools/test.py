@@ -13,6 +13,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from dab_mm.utils.runtime import prepare_cfg_for_device
+from dab_mm.utils.setup_env import filter_known_log_messages
 
 
 def parse_args(argv=None):
@@ -75,6 +76,7 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    filter_known_log_messages(runner.logger)
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

@@ -11,6 +11,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from dab_mm.utils.runtime import prepare_cfg_for_device
+from dab_mm.utils.setup_env import filter_known_log_messages
 
 
 def parse_args(argv=None):
@@ -87,6 +88,7 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    filter_known_log_messages(runner.logger)
     runner.train()
 
 
