@@ -217,3 +217,19 @@ def test_counts_follow_logits_device_and_not_in_state_dict():
     assert 'class_counts' not in loss.state_dict()
     loss(torch.zeros(1, 2, dtype=torch.float64), torch.ones(1, 2))
     assert loss.class_counts.device.type == 'cpu'
+
+
+def test_scale_through_mmpretrain_multilabel_head():
+    """MultiLabelLinearClsHead passes avg_factor=B: still a mean over B·C."""
+    from mmpretrain.structures import DataSample
+    head = MODELS.build(dict(type='MultiLabelLinearClsHead', num_classes=4,
+                             in_channels=3,
+                             loss=dict(type='DABLoss', class_counts=[1, 2, 3, 4])))
+    feats = (torch.randn(5, 3), )
+    samples = [DataSample().set_gt_label([i % 4]) for i in range(5)]
+    got = head.loss(feats, samples)['loss']
+    logits = head(feats)
+    y = torch.zeros(5, 4)
+    y[torch.arange(5), torch.arange(5) % 4] = 1
+    want = head.loss_module(logits, y, reduction_override='none').mean()
+    assert got.item() == pytest.approx(want.item(), rel=1e-6)

@@ -1,0 +1,23 @@
+# `make test`: create .venv with the pinned OpenMMLab stack, install dab_mm
+# in it (editable) and run the whole test suite. CI runs exactly this.
+PY ?= python3
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: env test clean
+
+$(STAMP): requirements/runtime.txt requirements/tests.txt setup.py
+	$(PY) -m venv $(VENV)
+	$(PYTHON) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PYTHON) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+env: $(STAMP)
+
+# pytest exits non-zero (5) when no test is collected, so that fails too.
+test: env
+	$(PYTHON) -m pytest -q
+
+clean:
+	rm -rf $(VENV) work_dirs *.egg-info
