@@ -14,8 +14,8 @@ default_hooks = dict(
 )
 
 custom_hooks = [
-    # counts n_i on the training set as loaded, for losses and LongTailMAP
-    dict(type='ClassCountsHook'),
+    # label counts of the training set as loaded, for losses, heads, metrics
+    dict(type='LabelStatsHook'),
     # phi = 1 - (epoch / max_epochs)^2 on every DABLoss, logged as train/phi
     dict(type='PhiScheduleHook'),
 ]

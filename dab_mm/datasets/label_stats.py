@@ -1,5 +1,6 @@
 """Label statistics of a multi-label dataset: counts and head/middle/tail groups."""
-from typing import Dict, List, Sequence
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -72,3 +73,37 @@ def class_groups(counts: Sequence[int],
         np.flatnonzero((counts >= tail_thr) & (counts < head_thr)).tolist(),
         'tail': np.flatnonzero(counts < tail_thr).tolist(),
     }
+
+
+@dataclass(frozen=True)
+class LabelStats:
+    """Label statistics of a training set, handed to losses, heads and
+    metrics by :class:`LabelStatsHook` (``set_label_stats(stats)``).
+
+    Attributes:
+        counts (np.ndarray): (C,) n_i, images containing class i.
+        cooccurrence (np.ndarray): (C, C) images containing both i and j
+            (the diagonal is ``counts``).
+        num_images (int): N, images in the training set.
+        class_names (tuple[str], optional): Class names, index order.
+    """
+    counts: np.ndarray
+    cooccurrence: np.ndarray
+    num_images: int
+    class_names: Optional[Tuple[str, ...]] = None
+
+    @classmethod
+    def from_labels(cls, labels: np.ndarray,
+                    class_names: Optional[Sequence[str]] = None
+                    ) -> 'LabelStats':
+        """From an (N, C) multi-hot matrix."""
+        y = np.asarray(labels).astype(np.int64)
+        return cls(counts=y.sum(0), cooccurrence=y.T @ y,
+                   num_images=int(y.shape[0]),
+                   class_names=tuple(class_names) if class_names else None)
+
+    @classmethod
+    def from_dataset(cls, dataset) -> 'LabelStats':
+        """From a dataset as loaded (see :func:`label_matrix`)."""
+        return cls.from_labels(label_matrix(dataset),
+                               dataset.metainfo.get('classes'))

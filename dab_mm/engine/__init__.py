@@ -1,4 +1,4 @@
-from .hooks import ClassCountsHook, PhiScheduleHook
+from .hooks import LabelStatsHook, PhiScheduleHook
 from .model_wrappers import CPUCompatibleDDP
 
-__all__ = ['CPUCompatibleDDP', 'ClassCountsHook', 'PhiScheduleHook']
+__all__ = ['CPUCompatibleDDP', 'LabelStatsHook', 'PhiScheduleHook']

@@ -11,7 +11,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop, Runner
 from torch.utils.data import Dataset
 
-from dab_mm.engine import ClassCountsHook, CPUCompatibleDDP, PhiScheduleHook
+from dab_mm.engine import LabelStatsHook, CPUCompatibleDDP, PhiScheduleHook
 from dab_mm.engine.hooks import find_dab_losses, phi_value
 from dab_mm.evaluation import LongTailMAP
 from dab_mm.models import DABLoss
@@ -159,7 +159,7 @@ def make_runner(work_dir, recorder, max_epochs=4, resume=False, model=None):
                               collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        custom_hooks=[ClassCountsHook(), PhiScheduleHook(), recorder.hook()],
+        custom_hooks=[LabelStatsHook(), PhiScheduleHook(), recorder.hook()],
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
         resume=resume,
         experiment_name=f'exp_{resume}_{os.getpid()}_{id(recorder)}',
@@ -204,5 +204,5 @@ def test_class_counts_hook_sets_metrics():
     runner._test_loop = None
     runner._train_loop = Mock(spec=EpochBasedTrainLoop)
     runner._train_loop.dataloader = Mock(dataset=ToyData())
-    ClassCountsHook().before_run(runner)
+    LabelStatsHook().before_run(runner)
     assert metric.class_counts.tolist() == [12, 5, 2]

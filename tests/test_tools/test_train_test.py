@@ -65,7 +65,7 @@ def test_train_test_resume(voc_tree, tmp_path):
     log = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work,
                '--cfg-options'] + small_overrides(voc_tree))
     assert phis(log) == {1: {1.0}, 2: {0.75}}
-    assert 'ClassCountsHook: 1142 training images' in log
+    assert 'LabelStatsHook: 1142 training images' in log
     assert 'head 6, middle 6, tail 8' in log
     assert re.search(r'Epoch\(val\) \[2\]\[\d+/\d+\]\s+mlt/mAP: [\d.]+\s+'
                      r'mlt/mAP_head: [\d.]+\s+mlt/mAP_middle', log)

@@ -1,5 +1,5 @@
-from .class_counts_hook import ClassCountsHook
+from .label_stats_hook import LabelStatsHook
 from .phi_schedule_hook import PhiScheduleHook, find_dab_losses, phi_value
 
-__all__ = ['ClassCountsHook', 'PhiScheduleHook', 'find_dab_losses',
+__all__ = ['LabelStatsHook', 'PhiScheduleHook', 'find_dab_losses',
            'phi_value']

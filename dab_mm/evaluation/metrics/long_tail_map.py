@@ -28,7 +28,7 @@ class LongTailMAP(BaseMetric):
     would average it in as 0).
 
     Counts come from ``class_counts`` or, in a runner, from
-    :class:`ClassCountsHook` (which counts the training set as loaded).
+    :class:`LabelStatsHook` (which counts the training set as loaded).
     Without counts only the total mAP and per-class AP are reported.
 
     Results (percent): ``mAP``, ``mAP_head``, ``mAP_middle``, ``mAP_tail``
@@ -69,6 +69,10 @@ class LongTailMAP(BaseMetric):
         if (counts < 0).any():
             raise ValueError('LongTailMAP: class counts must be >= 0.')
         self.class_counts = counts
+
+    def set_label_stats(self, stats) -> None:
+        """Take the training counts from :class:`LabelStats`."""
+        self.set_class_counts(stats.counts)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -156,7 +160,7 @@ class LongTailMAP(BaseMetric):
                                   self.tail_thr)
         else:
             print_log(
-                'LongTailMAP: no training class counts (add ClassCountsHook '
+                'LongTailMAP: no training class counts (add LabelStatsHook '
                 'to custom_hooks or pass class_counts), so head/middle/tail '
                 'mAP are not reported.', logger='current', level=30)
 

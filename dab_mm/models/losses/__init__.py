@@ -1,3 +1,8 @@
 from .dab_loss import DABLoss, dab_loss, rebalance_weight
+from .db_loss import (DBLoss, class_balanced_weight, db_loss,
+                      inverse_frequency_weight)
 
-__all__ = ['DABLoss', 'dab_loss', 'rebalance_weight']
+__all__ = [
+    'DABLoss', 'DBLoss', 'class_balanced_weight', 'dab_loss', 'db_loss',
+    'inverse_frequency_weight', 'rebalance_weight'
+]

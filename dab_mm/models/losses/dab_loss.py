@@ -168,13 +168,13 @@ class DABLoss(nn.Module):
     negatives are modulated by ``p̂ = sigmoid(M * z)``. See docs/method.md.
 
     Class counts ``n_i`` normally come from the training set as loaded:
-    :class:`ClassCountsHook` calls :meth:`set_class_counts` before training,
+    :class:`LabelStatsHook` calls :meth:`set_label_stats` before training,
     and :class:`PhiScheduleHook` sets φ every epoch. Both can also be given
     here, for use outside the runner.
 
     Args:
         class_counts (Sequence[int], optional): n_i per class. Defaults to
-            None (set by :class:`ClassCountsHook`).
+            None (set by :class:`LabelStatsHook`).
         phi (float): φ used when no hook sets it. Defaults to 0.0 (full
             re-balancing).
         gamma_pos (float): γ⁺. Defaults to 0.0.
@@ -275,6 +275,10 @@ class DABLoss(nn.Module):
             counts = counts.to(self.class_counts.device)
         self.class_counts = counts
 
+    def set_label_stats(self, stats) -> None:
+        """Take n_i from the training set's :class:`LabelStats`."""
+        self.set_class_counts(stats.counts, stats.class_names)
+
     def forward(self,
                 cls_score: torch.Tensor,
                 label: torch.Tensor,
@@ -298,7 +302,7 @@ class DABLoss(nn.Module):
         if self.class_counts is None:
             raise RuntimeError(
                 'DABLoss has no class counts. Train through a Runner whose '
-                'custom_hooks include ClassCountsHook (configs/_base_/'
+                'custom_hooks include LabelStatsHook (configs/_base_/'
                 'default_runtime.py adds it), or pass class_counts=[...] to '
                 'the loss.')
         if self.check_finite and not torch.isfinite(cls_score).all():

@@ -192,7 +192,7 @@ def test_zero_count_class_error_and_opt_in():
 
 
 def test_missing_counts_and_shape_errors():
-    with pytest.raises(RuntimeError, match='ClassCountsHook'):
+    with pytest.raises(RuntimeError, match='LabelStatsHook'):
         DABLoss()(torch.zeros(1, 2), torch.zeros(1, 2))
     with pytest.raises(ValueError, match='num_classes'):
         DABLoss(class_counts=[1, 2, 3])(torch.zeros(1, 2), torch.zeros(1, 2))

@@ -1,4 +1,4 @@
-"""Hand the training set's class counts to losses and metrics."""
+"""Hand the training set's label statistics to losses, heads and metrics."""
 import copy
 
 from mmengine.hooks import Hook
@@ -6,7 +6,7 @@ from mmengine.runner import BaseLoop
 from mmpretrain.registry import DATASETS, HOOKS
 
 from dab_mm.datasets import MLTDataset
-from dab_mm.datasets.label_stats import class_counts, class_groups
+from dab_mm.datasets.label_stats import LabelStats, class_groups
 from .phi_schedule_hook import _unwrap
 
 
@@ -16,17 +16,18 @@ def _evaluator_metrics(loop):
 
 
 @HOOKS.register_module()
-class ClassCountsHook(Hook):
-    """Count n_i on the training set as loaded and pass them on.
+class LabelStatsHook(Hook):
+    """Count labels on the training set as loaded and pass them on.
 
-    Before the run, the hook counts the images of each class in the training
-    dataset (the built train dataloader's, or, in ``tools/test.py``, the
-    ``train_dataloader.dataset`` of the config, built without images) and
-    calls ``set_class_counts(counts, class_names)`` on every model module and
-    every val/test metric that defines it (:class:`DABLoss`,
-    :class:`LongTailMAP`, ...). It also checks that the model head's
-    ``num_classes`` matches the datasets, and logs the head/middle/tail
-    groups.
+    Before the run, the hook computes :class:`LabelStats` (class counts n_i,
+    co-occurrence counts, number of images, class names) of the training
+    dataset — the built train dataloader's, or, in ``tools/test.py``, the
+    config's ``train_dataloader.dataset`` built without transforms or image
+    checks — and calls ``set_label_stats(stats)`` on every model module and
+    every val/test metric that defines it (:class:`DABLoss`, :class:`DBLoss`,
+    :class:`MLGCNHead`, :class:`LongTailMAP`, ...). Users therefore never
+    maintain a class-frequency file. It also checks that the model head's
+    ``num_classes`` matches every dataset, and logs counts and groups.
 
     Args:
         head_thr (int): Smallest count of a head class, for the log.
@@ -76,30 +77,28 @@ class ClassCountsHook(Hook):
 
     def before_run(self, runner) -> None:
         model = _unwrap(runner.model)
-        for role in ('val', 'test'):
-            loop = getattr(runner, f'_{role}_loop')
-            if isinstance(loop, BaseLoop):
-                self._check_num_classes(model, loop.dataloader.dataset, role)
+        loops = [getattr(runner, f'_{role}_loop') for role in ('val', 'test')]
+        loops = [(role, loop) for role, loop in zip(('val', 'test'), loops)
+                 if isinstance(loop, BaseLoop)]
+        for role, loop in loops:
+            self._check_num_classes(model, loop.dataloader.dataset, role)
         dataset = self._train_dataset(runner)
         if dataset is None:
             runner.logger.warning(
-                'ClassCountsHook: the config has no train_dataloader, so no '
-                'training class counts are available.')
+                'LabelStatsHook: the config has no train_dataloader, so no '
+                'training label statistics are available.')
             return
         self._check_num_classes(model, dataset, 'training')
-        names = dataset.metainfo.get('classes')
-        counts = class_counts(dataset)
-        groups = class_groups(counts, self.head_thr, self.tail_thr)
+        stats = LabelStats.from_dataset(dataset)
+        groups = class_groups(stats.counts, self.head_thr, self.tail_thr)
         runner.logger.info(
-            f'ClassCountsHook: {len(dataset)} training images, class counts '
-            f'{counts.tolist()}; groups (head >= {self.head_thr}, tail < '
-            f'{self.tail_thr}): ' +
+            f'LabelStatsHook: {stats.num_images} training images, class '
+            f'counts {stats.counts.tolist()}; groups (head >= '
+            f'{self.head_thr}, tail < {self.tail_thr}): ' +
             ', '.join(f'{k} {len(v)}' for k, v in groups.items()))
-        targets = [m for m in model.modules() if hasattr(m, 'set_class_counts')]
-        for role in ('val', 'test'):
-            loop = getattr(runner, f'_{role}_loop')
-            if isinstance(loop, BaseLoop):
-                targets += [m for m in _evaluator_metrics(loop)
-                            if hasattr(m, 'set_class_counts')]
+        targets = [m for m in model.modules() if hasattr(m, 'set_label_stats')]
+        for _, loop in loops:
+            targets += [m for m in _evaluator_metrics(loop)
+                        if hasattr(m, 'set_label_stats')]
         for target in targets:
-            target.set_class_counts(counts.tolist(), names)
+            target.set_label_stats(stats)
