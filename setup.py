@@ -28,7 +28,11 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.8',
     packages=find_packages(include=['dab_mm', 'dab_mm.*']),
-    package_data={'dab_mm.datasets': ['annotations/*.json']},
+    package_data={
+        'dab_mm.datasets': ['annotations/*.json', 'annotations/*.md'],
+        'dab_mm.models': ['heads/label_embeddings/*.npy',
+                          'heads/label_embeddings/*.md'],
+    },
     include_package_data=True,
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require={'tests': read_requirements('requirements/tests.txt')},

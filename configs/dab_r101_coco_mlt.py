@@ -6,8 +6,10 @@ _base_ = [
 ]
 
 # model settings
+# DAB: re-sampling weight + phi schedule + asymmetric soft focusing
 model = dict(
     head=dict(num_classes=80, loss=dict(type='DABLoss', epsilon=0.2)))
 
 # dataset settings
+# ... with class-aware re-sampling (docs/method.md §5)
 train_dataloader = dict(sampler=dict(type='ClassAwareSampler'))

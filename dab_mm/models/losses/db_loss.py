@@ -166,7 +166,8 @@ class DBLoss(nn.Module):
         beta (float): Re-balanced weight slope β. Defaults to 10.0.
         mu (float): Re-balanced weight threshold μ. Defaults to 0.3.
         cb_beta (float): CB β. Defaults to 0.9.
-        cb_mode (str): CB mode. Defaults to ``'by_class'``.
+        cb_mode (str): CB mode. Defaults to ``'average_w'`` (Cui et al.'s
+            per-image weight, averaged over the image's labels).
         kappa (float): Prior-bias scale κ (0 disables the bias). Defaults to
             0.0.
         neg_scale (float): Negative scale λ (1 disables it). Defaults to 1.0.
@@ -185,7 +186,7 @@ class DBLoss(nn.Module):
                  beta: float = 10.0,
                  mu: float = 0.3,
                  cb_beta: float = 0.9,
-                 cb_mode: str = 'by_class',
+                 cb_mode: str = 'average_w',
                  kappa: float = 0.0,
                  neg_scale: float = 1.0,
                  gamma: float = 0.0,

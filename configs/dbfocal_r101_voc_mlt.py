@@ -1,0 +1,27 @@
+_base_ = [
+    './_base_/models/resnet101_multilabel.py',
+    './_base_/datasets/voc_mlt_448.py',
+    './_base_/schedules/sgd_step_100e.py',
+    './_base_/default_runtime.py',
+]
+
+# model settings
+# DB-Focal: re-balanced weight (alpha 0.1, beta 10, mu 0.3), negative-tolerant
+# regularisation (kappa 0.05, lambda 5.0), focal gamma 2, x2 balance factor
+model = dict(
+    head=dict(
+        num_classes=20,
+        loss=dict(
+            type='DBLoss',
+            reweight_func='rebalance',
+            alpha=0.1,
+            beta=10.0,
+            mu=0.3,
+            kappa=0.05,
+            neg_scale=5.0,
+            gamma=2.0,
+            loss_weight=2.0)))
+
+# dataset settings
+# ... with class-aware re-sampling
+train_dataloader = dict(sampler=dict(type='ClassAwareSampler'))

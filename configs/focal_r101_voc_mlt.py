@@ -1,0 +1,11 @@
+_base_ = [
+    './_base_/models/resnet101_multilabel.py',
+    './_base_/datasets/voc_mlt_448.py',
+    './_base_/schedules/sgd_step_100e.py',
+    './_base_/default_runtime.py',
+]
+
+# model settings
+# Focal loss, gamma 2
+model = dict(
+    head=dict(num_classes=20, loss=dict(type='DBLoss', gamma=2.0)))

@@ -1,0 +1,21 @@
+_base_ = [
+    './_base_/models/resnet101_multilabel.py',
+    './_base_/datasets/voc_mlt_448.py',
+    './_base_/schedules/sgd_step_100e.py',
+    './_base_/default_runtime.py',
+]
+
+# model settings
+# ML-GCN: GCN-generated classifiers over GloVe label embeddings and the
+# co-occurrence graph of the training labels (t 0.4, p 0.25), on the
+# max-pooled backbone map (so no pooling neck); BCE
+model = dict(
+    neck=None,
+    head=dict(
+        type='MLGCNHead',
+        num_classes=20,
+        embedding='voc',
+        pooling='max',
+        threshold=0.4,
+        reweight_p=0.25,
+        loss=dict(type='DBLoss')))

@@ -1,0 +1,3 @@
+from .mlgcn_head import MLGCNHead, mlgcn_adjacency
+
+__all__ = ['MLGCNHead', 'mlgcn_adjacency']
