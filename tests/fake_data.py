@@ -54,3 +54,42 @@ def write_voc_xml(path, img_id, names, difficult=()):
         for i, n in enumerate(names))
     with open(path, 'w') as f:
         f.write(VOC_XML.format(id=img_id, objects=objs))
+
+
+def write_idx(path, array):
+    """An idx file of unsigned bytes (the MNIST / Fashion-MNIST format)."""
+    import gzip
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 8, array.ndim]) + b''.join(
+        int(d).to_bytes(4, 'big') for d in array.shape)
+    opener = gzip.open if path.endswith('.gz') else open
+    with opener(path, 'wb') as f:
+        f.write(header + array.tobytes())
+
+
+def make_idx_folder(folder, per_class=(40, 20), seed=0, gz=True):
+    """Fake MNIST-style source: per_class (train, test) 28x28 images per
+    class 0-9; every image is unique (its index is written in its pixels)."""
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    ext = '.gz' if gz else ''
+    uid = 0
+    for split, n in zip(('train', 't10k'), per_class):
+        labels = np.repeat(np.arange(10), n)
+        images = rng.integers(0, 256, (len(labels), 28, 28), dtype=np.uint8)
+        for i in range(len(labels)):
+            images[i, 0, :4] = np.frombuffer(uid.to_bytes(4, 'big'), np.uint8)
+            uid += 1
+        write_idx(osp.join(folder, f'{split}-images-idx3-ubyte{ext}'), images)
+        write_idx(osp.join(folder, f'{split}-labels-idx1-ubyte{ext}'), labels)
+
+
+def make_tiny_fd_mlt(root, seed=0):
+    """A tiny FD-MLT built from fake idx sources (counts 30 .. 2, 6 test
+    positives per class)."""
+    from dab_mm.datasets.fd_mlt import build_fd_mlt, load_idx_folder
+    make_idx_folder(osp.join(root, 'src_fashion'), seed=seed)
+    make_idx_folder(osp.join(root, 'src_digits'), seed=seed + 1, gz=False)
+    return build_fd_mlt(root, load_idx_folder(osp.join(root, 'src_fashion')),
+                        load_idx_folder(osp.join(root, 'src_digits')),
+                        seed=seed, max_count=30, min_count=2, test_count=6)

@@ -1,7 +1,7 @@
 """Class-aware re-sampling for multi-label data."""
 import math
 import warnings
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
 
 import numpy as np
 from mmengine.dist import get_dist_info, sync_random_seed
@@ -31,8 +31,10 @@ class ClassAwareSampler(Sampler):
 
     Args:
         dataset: A multi-label dataset (``get_cat_ids`` per index).
-        num_samples (int, optional): Samples per epoch over ALL ranks.
-            Defaults to ``max_i n_i * C // 4`` as in the DB reference.
+        num_samples (int | str, optional): Samples per epoch over ALL ranks;
+            ``'dataset'`` for as many as the dataset has images (the epoch
+            length of uniform sampling). Defaults to None:
+            ``max_i n_i * C // 4`` as in the DB reference.
         seed (int, optional): Random seed. Defaults to None (a seed shared
             by all ranks, from :func:`mmengine.dist.sync_random_seed`).
         round_up (bool): Pad the stream to a multiple of the world size.
@@ -41,7 +43,7 @@ class ClassAwareSampler(Sampler):
 
     def __init__(self,
                  dataset,
-                 num_samples: Optional[int] = None,
+                 num_samples: Union[int, str, None] = None,
                  seed: Optional[int] = None,
                  round_up: bool = True):
         self.dataset = dataset
@@ -65,7 +67,9 @@ class ClassAwareSampler(Sampler):
         counts = labels.sum(0)
         if num_samples is None:
             num_samples = int(counts.max()) * labels.shape[1] // 4
-        if num_samples <= 0:
+        elif num_samples == 'dataset':
+            num_samples = len(dataset)
+        if not isinstance(num_samples, int) or num_samples <= 0:
             raise ValueError(f'ClassAwareSampler: num_samples must be > 0, '
                              f'got {num_samples}.')
         self.total_samples = int(num_samples)

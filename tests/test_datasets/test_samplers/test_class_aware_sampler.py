@@ -45,6 +45,13 @@ def test_registered_and_default_length():
     assert len(list(sampler)) == 3875
 
 
+def test_epoch_length_of_dataset():
+    ds = voc_dataset()
+    assert len(ClassAwareSampler(ds, num_samples='dataset', seed=0)) == 1142
+    with pytest.raises(ValueError, match='num_samples'):
+        ClassAwareSampler(ds, num_samples='all', seed=0)
+
+
 def test_class_frequencies_uniform():
     counts = [500, 120, 40, 9, 2]
     ds = single_label_dataset(counts)

@@ -1,0 +1,12 @@
+_base_ = [
+    './_base_/models/resnet18-w32_multilabel.py',
+    './_base_/datasets/fd_mlt_64.py',
+    './_base_/schedules/sgd_step_cpu.py',
+    './_base_/default_runtime.py',
+]
+
+# model settings
+# DAB variant: uniform sampling instead of class-aware
+model = dict(
+    head=dict(num_classes=20, loss=dict(type='DABLoss', epsilon=0.3)))
+

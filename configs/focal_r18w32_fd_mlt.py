@@ -1,0 +1,11 @@
+_base_ = [
+    './_base_/models/resnet18-w32_multilabel.py',
+    './_base_/datasets/fd_mlt_64.py',
+    './_base_/schedules/sgd_step_cpu.py',
+    './_base_/default_runtime.py',
+]
+
+# model settings
+# Focal loss, gamma 2
+model = dict(
+    head=dict(num_classes=20, loss=dict(type='DBLoss', gamma=2.0)))
