@@ -1,11 +1,12 @@
 # `make test`: create .venv with the pinned OpenMMLab stack, install dab_mm
 # in it (editable) and run the whole test suite. CI runs exactly this.
+# `make demo`: the main job (see tools/demo.sh).
 PY ?= python3
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: env test clean
+.PHONY: env test demo clean
 
 $(STAMP): requirements/runtime.txt requirements/tests.txt setup.py
 	$(PY) -m venv $(VENV)
@@ -18,6 +19,11 @@ env: $(STAMP)
 # pytest exits non-zero (5) when no test is collected, so that fails too.
 test: env
 	$(PYTHON) -m pytest -q
+
+# The main job: build the offline FD-MLT benchmark, train DAB on the CPU,
+# test it, print total / head / middle / tail mAP (tools/demo.sh).
+demo: env
+	PYTHON=$(PYTHON) tools/demo.sh
 
 clean:
 	rm -rf $(VENV) work_dirs *.egg-info

@@ -67,29 +67,35 @@ def write_idx(path, array):
         f.write(header + array.tobytes())
 
 
-def make_idx_folder(folder, per_class=(40, 20), seed=0, gz=True):
+def make_idx_folder(folder, per_class=(40, 20), seed=0, gz=True, uid_start=0):
     """Fake MNIST-style source: per_class (train, test) 28x28 images per
-    class 0-9; every image is unique (its index is written in its pixels)."""
+    class 0-9. Every image carries its id: pixel (0, 0) is 255, pixels
+    (0, 1..3) hold the id (train ids first, then test ids)."""
     os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(seed)
     ext = '.gz' if gz else ''
-    uid = 0
+    uid = uid_start
     for split, n in zip(('train', 't10k'), per_class):
         labels = np.repeat(np.arange(10), n)
         images = rng.integers(0, 256, (len(labels), 28, 28), dtype=np.uint8)
         for i in range(len(labels)):
-            images[i, 0, :4] = np.frombuffer(uid.to_bytes(4, 'big'), np.uint8)
+            images[i, 0, 0] = 255
+            images[i, 0, 1:4] = np.frombuffer(uid.to_bytes(3, 'big'), np.uint8)
             uid += 1
         write_idx(osp.join(folder, f'{split}-images-idx3-ubyte{ext}'), images)
         write_idx(osp.join(folder, f'{split}-labels-idx1-ubyte{ext}'), labels)
 
 
 def make_tiny_fd_mlt(root, seed=0):
-    """A tiny FD-MLT built from fake idx sources (counts 30 .. 2, 6 test
-    positives per class)."""
+    """A tiny FD-MLT built from fake idx sources: training counts 150 .. 2
+    (head, middle and tail classes all present), 6 test positives per
+    class. Fake source ids: fashion train 0-1599, test 1600-1799; digits
+    train 10000-10399, test 10400-10599."""
     from dab_mm.datasets.fd_mlt import build_fd_mlt, load_idx_folder
-    make_idx_folder(osp.join(root, 'src_fashion'), seed=seed)
-    make_idx_folder(osp.join(root, 'src_digits'), seed=seed + 1, gz=False)
+    make_idx_folder(osp.join(root, 'src_fashion'), per_class=(160, 20),
+                    seed=seed)
+    make_idx_folder(osp.join(root, 'src_digits'), seed=seed + 1, gz=False,
+                    uid_start=10000)
     return build_fd_mlt(root, load_idx_folder(osp.join(root, 'src_fashion')),
                         load_idx_folder(osp.join(root, 'src_digits')),
-                        seed=seed, max_count=30, min_count=2, test_count=6)
+                        seed=seed, max_count=150, min_count=2, test_count=6)

@@ -91,15 +91,21 @@ def load_idx_folder(folder: str) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def load_fashion_mnist(folder: Optional[str] = None, download: bool = False
+def load_fashion_mnist(folder: Optional[str] = None, download: bool = False,
+                       default_dir: str = DEBIAN_FASHION_DIR
                        ) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
-    """Fashion-MNIST from ``folder``, the Debian package's folder, or (with
-    ``download=True`` and a network) torchvision's downloader."""
-    tried = []
-    for candidate in ([folder] if folder else []) + [DEBIAN_FASHION_DIR]:
-        if candidate and osp.isdir(candidate):
-            return load_idx_folder(candidate)
-        tried.append(candidate)
+    """Fashion-MNIST from ``folder`` (which must then exist), else the Debian
+    package's folder, else (with ``download=True`` and a network)
+    torchvision's downloader."""
+    if folder:
+        if not osp.isdir(folder):
+            raise FileNotFoundError(
+                f'Fashion-MNIST folder "{folder}" does not exist; it must hold '
+                'the four idx files (train/t10k images and labels).')
+        return load_idx_folder(folder)
+    if osp.isdir(default_dir):
+        return load_idx_folder(default_dir)
+    tried = [default_dir]
     if download:
         from torchvision.datasets import FashionMNIST
         root = osp.expanduser('~/.cache/dab_mm')

@@ -18,7 +18,9 @@ def load_metrics(path: str, prefix: str = 'mlt/') -> dict:
 
 
 def aggregate(runs: Dict[str, Dict[int, dict]]) -> Dict[str, dict]:
-    """Mean and sample std (ddof=1; 0 for a single seed) over seeds.
+    """Mean and sample std (ddof=1; 0 for a single seed) over seeds. A
+    column missing from any seed's metrics (a group without evaluable
+    classes) is left out of the row.
 
     Args:
         runs: ``{method: {seed: metrics}}``.
@@ -32,6 +34,8 @@ def aggregate(runs: Dict[str, Dict[int, dict]]) -> Dict[str, dict]:
         seeds = sorted(by_seed)
         row = {'seeds': seeds}
         for col in COLUMNS:
+            if not all(col in by_seed[s] for s in seeds):
+                continue  # a group without evaluable classes
             vals = np.array([by_seed[s][col] for s in seeds], dtype=float)
             row[col] = (float(vals.mean()),
                         float(vals.std(ddof=1)) if len(vals) > 1 else 0.0)
@@ -49,7 +53,8 @@ def markdown_table(summary: Dict[str, dict]) -> str:
     lines = ['| method | seeds | mAP | head | middle | tail |',
              '|---|---|---|---|---|---|']
     for method, row in summary.items():
-        cells = [f'{row[c][0]:.2f} ± {row[c][1]:.2f}' for c in COLUMNS]
+        cells = [f'{row[c][0]:.2f} ± {row[c][1]:.2f}' if c in row else '—'
+                 for c in COLUMNS]
         lines.append(f'| {method} | {len(row["seeds"])} | ' +
                      ' | '.join(cells) + ' |')
     return '\n'.join(lines)
@@ -95,8 +100,8 @@ def plot_comparison(summary: Dict[str, dict], class_counts: Sequence[int],
     width = 0.8 / len(summary)
     x = np.arange(len(COLUMNS))
     for i, (method, row) in enumerate(summary.items()):
-        means = [row[c][0] for c in COLUMNS]
-        stds = [row[c][1] for c in COLUMNS]
+        means = [row[c][0] if c in row else 0.0 for c in COLUMNS]
+        stds = [row[c][1] if c in row else 0.0 for c in COLUMNS]
         ax.bar(x + (i - (len(summary) - 1) / 2) * width, means, width,
                yerr=stds, capsize=2, label=method)
     ax.set_xticks(x, ['total', 'head', 'middle', 'tail'])

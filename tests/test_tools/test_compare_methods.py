@@ -1,0 +1,65 @@
+"""tools/analysis_tools/compare_methods.py on a tiny FD-MLT: 2 methods x 2
+seeds; the table must equal what the per-run metric files say."""
+import json
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.fake_data import REPO, make_tiny_fd_mlt
+
+CONFIGS = ['configs/erm_r18w32_fd_mlt.py', 'configs/dab_r18w32_fd_mlt.py']
+
+
+def test_compare_two_methods_two_seeds(tmp_path):
+    root = str(tmp_path / 'fd')
+    make_tiny_fd_mlt(root)
+    opts = [f'{k}_dataloader.dataset.data_root={root}'
+            for k in ('train', 'val', 'test')]
+    opts += [f'{k}_dataloader.{o}' for k in ('train', 'val', 'test')
+             for o in ('num_workers=0', 'persistent_workers=False')]
+    opts += ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+             'train_dataloader.batch_size=16']
+    out, work = str(tmp_path / 'results'), str(tmp_path / 'work')
+    cmd = [sys.executable, 'tools/analysis_tools/compare_methods.py'] + \
+        CONFIGS + ['--seeds', '0', '1', '--work-root', work, '--out', out,
+                   '--cfg-options'] + opts
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert '[4/4]' in proc.stdout
+
+    md = open(osp.join(out, 'results.md')).read()
+    rows = {m.group(1): m.groups()[1:] for m in re.finditer(
+        r'^\| (\S+) \| 2 \| ([\d.]+) ± ([\d.]+) \| ([\d.]+) ± ([\d.]+) \| '
+        r'([\d.]+) ± ([\d.]+) \| ([\d.]+) ± ([\d.]+) \|$', md, re.M)}
+    assert set(rows) == {'erm_r18w32_fd_mlt', 'dab_r18w32_fd_mlt'}
+    for method, cells in rows.items():
+        per_run = []
+        for seed in (0, 1):
+            with open(osp.join(work, method, f'seed_{seed}',
+                               'metrics.json')) as f:
+                per_run.append(json.load(f))
+        for i, key in enumerate(('mAP', 'mAP_head', 'mAP_middle',
+                                 'mAP_tail')):
+            vals = np.array([r[f'mlt/{key}'] for r in per_run])
+            assert float(cells[2 * i]) == pytest.approx(vals.mean(), abs=0.006)
+            assert float(cells[2 * i + 1]) == pytest.approx(
+                vals.std(ddof=1), abs=0.006)
+    assert 'Command: `python tools/analysis_tools/compare_methods.py' in md
+    assert re.search(r'Commit: `[0-9a-f]{40}', md)
+    for png in ('ap_vs_count.png', 'group_map.png'):
+        assert osp.getsize(osp.join(out, png)) > 5000
+    with open(osp.join(out, 'results.json')) as f:
+        res = json.load(f)
+    assert res['seeds'] == [0, 1] and len(res['class_counts']) == 20
+
+    # a second call reuses the metric files instead of training again
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0
+    assert open(osp.join(out, 'results.md')).read().split('Command')[0] == \
+        md.split('Command')[0]
