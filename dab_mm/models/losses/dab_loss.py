@@ -11,6 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
+from .utils import check_multilabel_input, reduce_elementwise
+
 MODULATIONS = ('logit', 'probability')
 
 
@@ -107,11 +109,7 @@ def dab_loss(cls_score: torch.Tensor,
     if modulation not in MODULATIONS:
         raise ValueError(f'modulation must be one of {MODULATIONS}, '
                          f'got {modulation!r}.')
-    if cls_score.dim() != 2 or cls_score.shape != label.shape:
-        raise ValueError(
-            'DABLoss expects logits and multi-hot labels of the same shape '
-            f'(B, C); got logits {tuple(cls_score.shape)} and labels '
-            f'{tuple(label.shape)}.')
+    check_multilabel_input('DABLoss', cls_score, label)
     num_classes = cls_score.size(1)
     if class_counts.numel() != num_classes:
         raise ValueError(
@@ -143,17 +141,7 @@ def dab_loss(cls_score: torch.Tensor,
             loss = loss * (phi + (1.0 - phi) * s_hat)
         if weight is not None:
             loss = loss * weight.float()
-
-        if reduction == 'none':
-            return loss
-        if reduction == 'sum':
-            return loss.sum()
-        if reduction != 'mean':
-            raise ValueError(f'Unknown reduction {reduction!r}; use '
-                             "'none', 'mean' or 'sum'.")
-        if avg_factor is None:
-            return loss.mean()
-        return loss.sum() / (float(avg_factor) * num_classes)
+        return reduce_elementwise(loss, reduction, avg_factor)
 
 
 @MODELS.register_module()

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
 from .dab_loss import rebalance_weight
+from .utils import check_multilabel_input, reduce_elementwise
 
 REWEIGHT_FUNCS = (None, 'rebalance', 'inverse', 'sqrt_inverse', 'CB')
 CB_MODES = ('by_class', 'average_w', 'average_n', 'min_n')
@@ -97,10 +98,7 @@ def db_loss(cls_score: torch.Tensor,
     averages over all B·C elements; ``avg_factor`` counts samples (the sum is
     divided by ``avg_factor * C``), as for :func:`dab_loss`.
     """
-    if cls_score.dim() != 2 or cls_score.shape != label.shape:
-        raise ValueError(
-            'DBLoss expects logits and multi-hot labels of the same shape '
-            f'(B, C); got {tuple(cls_score.shape)} and {tuple(label.shape)}.')
+    check_multilabel_input('DBLoss', cls_score, label)
     with torch.autocast(device_type=cls_score.device.type, enabled=False):
         z = cls_score.float()
         y = (label > 0).float()
@@ -112,15 +110,7 @@ def db_loss(cls_score: torch.Tensor,
             loss = (-torch.expm1(-loss)).pow(gamma) * loss
         if weight is not None:
             loss = loss * weight.float()
-        if reduction == 'none':
-            return loss
-        if reduction == 'sum':
-            return loss.sum()
-        if reduction != 'mean':
-            raise ValueError(f'Unknown reduction {reduction!r}.')
-        if avg_factor is None:
-            return loss.mean()
-        return loss.sum() / (float(avg_factor) * loss.size(1))
+        return reduce_elementwise(loss, reduction, avg_factor)
 
 
 @MODELS.register_module()
