@@ -81,10 +81,11 @@ def plot_comparison(summary: Dict[str, dict], class_counts: Sequence[int],
         ax.text(np.sqrt(max(a, lo) * min(b, hi)), 101, name, ha='center',
                 va='bottom', fontsize=9)
     order = np.argsort(counts)
-    for method, row in summary.items():
+    colours = plt.get_cmap('tab20').colors  # distinct for up to 20 methods
+    for i, (method, row) in enumerate(summary.items()):
         ap = row['AP_classwise']
         ax.plot(counts[order], ap[order], marker='o', ms=3, lw=1,
-                label=method)
+                color=colours[i % 20], label=method)
     ax.set_xscale('log')
     ax.set_xlim(lo, hi)
     ax.set_ylim(0, 108)
@@ -103,7 +104,7 @@ def plot_comparison(summary: Dict[str, dict], class_counts: Sequence[int],
         means = [row[c][0] if c in row else 0.0 for c in COLUMNS]
         stds = [row[c][1] if c in row else 0.0 for c in COLUMNS]
         ax.bar(x + (i - (len(summary) - 1) / 2) * width, means, width,
-               yerr=stds, capsize=2, label=method)
+               yerr=stds, capsize=2, label=method, color=colours[i % 20])
     ax.set_xticks(x, ['total', 'head', 'middle', 'tail'])
     ax.set_ylabel('mAP (%), mean ± std over seeds')
     ax.legend(fontsize=7, ncol=3)

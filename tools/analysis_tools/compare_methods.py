@@ -82,12 +82,16 @@ def training_counts(config, cfg_options):
         return class_counts(DATASETS.build(ds_cfg))
 
 
-def git_commit():
+def git_commit(out_dir):
+    """HEAD, flagged when the tree differs from it (outside ``out_dir``,
+    which holds this tool's own earlier output)."""
     try:
         out = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO,
                              capture_output=True, text=True, check=True)
-        dirty = subprocess.run(['git', 'status', '--porcelain'], cwd=REPO,
-                               capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(
+            ['git', 'status', '--porcelain', '--', '.',
+             f':(exclude){osp.relpath(osp.abspath(out_dir), REPO)}'],
+            cwd=REPO, capture_output=True, text=True).stdout.strip()
         return out.stdout.strip() + (' (with uncommitted changes)'
                                      if dirty else '')
     except (OSError, subprocess.CalledProcessError):
@@ -107,7 +111,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     command = 'python tools/analysis_tools/compare_methods.py ' + ' '.join(
         (argv if argv is not None else sys.argv[1:]))
-    commit = git_commit()
+    commit = git_commit(args.out)
 
     runs, total = {}, len(args.configs) * len(args.seeds)
     start, done = time.time(), 0
