@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from dab_mm.datasets import COCO_CATEGORIES, LabelStats
-from dab_mm.models import MLGCNHead, load_label_embedding, mlgcn_adjacency
+from dab_mm.models import load_label_embedding, mlgcn_adjacency
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from tests.fake_data import SHARED
