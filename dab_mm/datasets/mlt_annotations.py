@@ -17,7 +17,8 @@ import os
 import os.path as osp
 import pickle
 import xml.etree.ElementTree as ET
-from typing import Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -220,35 +221,39 @@ def build_voc_mlt_from_xml(devkit: str, out_dir: str,
     return outputs
 
 
-def coco_labels_from_json(path: str,
-                          img_ids: Optional[Sequence[int]] = None
-                          ) -> List[tuple]:
-    """``(file_name, labels)`` per image of a COCO instances JSON.
-
-    Categories are indexed in ascending id order; annotations with
-    ``ignore``, ``area <= 0``, width < 1 or height < 1 are skipped
-    (``iscrowd`` ones are kept), as in the DB-Loss split construction.
-
-    Args:
-        path (str): ``instances_*.json``.
-        img_ids (Sequence[int], optional): Images to keep, in this order.
-            Defaults to every image, in file order.
-    """
+def _coco_table(path: str, img_ids: Optional[Sequence[int]] = None,
+                expected_classes: Optional[Sequence[str]] = None):
+    """``(class names, [(file_name, labels)])`` of a COCO instances JSON."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'COCO annotation "{path}" does not exist.')
     with open(path) as f:
         coco = json.load(f)
+    for key in ('images', 'annotations', 'categories'):
+        if key not in coco:
+            raise ValueError(f'{path}: not a COCO instances file (no '
+                             f'"{key}" list).')
     cats = sorted(coco['categories'], key=lambda c: c['id'])
     names = tuple(c['name'] for c in cats)
-    if names != COCO_CATEGORIES:
-        raise ValueError(f'{path}: its categories differ from the 80 COCO '
-                         'categories expected by COCO-MLT.')
+    if expected_classes is not None and names != tuple(expected_classes):
+        raise ValueError(
+            f'{path}: its {len(names)} categories (by id: '
+            f'{", ".join(names[:3])}, ...) differ from the '
+            f'{len(expected_classes)} expected ({", ".join(expected_classes[:3])}'
+            ', ...).')
     cat_to_idx = {c['id']: i for i, c in enumerate(cats)}
     files = {im['id']: im['file_name'] for im in coco['images']}
     labels = {i: set() for i in files}
-    for ann in coco['annotations']:
-        x, y, w, h = ann['bbox']
-        if ann.get('ignore', False) or ann['area'] <= 0 or w < 1 or h < 1:
+    for n, ann in enumerate(coco['annotations']):
+        if ann['image_id'] not in labels:
+            raise ValueError(f'{path}: annotations[{n}] refers to image id '
+                             f'{ann["image_id"]}, which is not in "images".')
+        if ann['category_id'] not in cat_to_idx:
+            raise ValueError(f'{path}: annotations[{n}] has category id '
+                             f'{ann["category_id"]}, which is not in '
+                             '"categories".')
+        w, h = ann['bbox'][2:4] if 'bbox' in ann else (1, 1)
+        if ann.get('ignore', False) or ann.get('area', 1) <= 0 or w < 1 \
+                or h < 1:
             continue
         labels[ann['image_id']].add(cat_to_idx[ann['category_id']])
     if img_ids is None:
@@ -257,7 +262,166 @@ def coco_labels_from_json(path: str,
     if missing:
         raise ValueError(f'{path}: {len(missing)} requested image ids are not '
                          f'in the file, e.g. {missing[:5]}.')
-    return [(files[i], sorted(labels[i])) for i in img_ids]
+    return names, [(files[i], sorted(labels[i])) for i in img_ids]
+
+
+def coco_labels_from_json(path: str,
+                          img_ids: Optional[Sequence[int]] = None
+                          ) -> List[tuple]:
+    """``(file_name, labels)`` per image of a COCO-2017 instances JSON.
+
+    Categories are indexed in ascending id order and must be the 80 COCO
+    categories; annotations with ``ignore``, ``area <= 0``, width < 1 or
+    height < 1 are skipped (``iscrowd`` ones are kept), as in the DB-Loss
+    split construction.
+
+    Args:
+        path (str): ``instances_*.json``.
+        img_ids (Sequence[int], optional): Images to keep, in this order.
+            Defaults to every image, in file order.
+    """
+    return _coco_table(path, img_ids, COCO_CATEGORIES)[1]
+
+
+@dataclass
+class LabelTable:
+    """Multi-label annotations of a whole dataset, ready to be split.
+
+    Attributes:
+        img_paths (list[str]): Image path per row, relative to the data root
+            the annotation file will be used with.
+        labels (np.ndarray): (N, C) bool multi-hot matrix.
+        classes (tuple[str]): Class names, index order.
+        source (str): Where the table was read from.
+    """
+    img_paths: List[str]
+    labels: np.ndarray
+    classes: Tuple[str, ...]
+    source: str
+
+    @classmethod
+    def from_records(cls, records: Sequence[tuple], classes: Sequence[str],
+                     source: str) -> 'LabelTable':
+        labels = np.zeros((len(records), len(classes)), dtype=bool)
+        for i, (_, lbl) in enumerate(records):
+            labels[i, list(lbl)] = True
+        return cls([r[0] for r in records], labels, tuple(classes), source)
+
+    def records(self, rows: Optional[Sequence[int]] = None) -> List[tuple]:
+        """``(img_path, [label indices])`` of the given rows (default all)."""
+        rows = range(len(self.img_paths)) if rows is None else rows
+        return [(self.img_paths[r], np.flatnonzero(self.labels[r]).tolist())
+                for r in rows]
+
+
+def read_voc_table(year_dir: str, image_set: str = 'trainval',
+                   classes: Sequence[str] = VOC2007_CATEGORIES) -> LabelTable:
+    """Label table of a VOC-style folder (``Annotations/*.xml`` and
+    ``ImageSets/Main/<image_set>.txt``); every object counts, difficult ones
+    included. Image paths are ``<year_dir name>/JPEGImages/<id>.jpg``, so the
+    data root is the folder above (``VOCdevkit``).
+
+    Args:
+        year_dir (str): E.g. ``data/VOCdevkit/VOC2012``.
+        image_set (str): Name of the id list in ``ImageSets/Main``, or a path
+            to a file with one id per line. Defaults to ``'trainval'``.
+        classes (Sequence[str]): Class names. Defaults to the 20 VOC classes.
+    """
+    id_file = image_set if osp.isfile(image_set) else osp.join(
+        year_dir, 'ImageSets', 'Main', f'{image_set}.txt')
+    if not osp.isfile(id_file):
+        raise FileNotFoundError(
+            f'Image list "{id_file}" does not exist. Give --image-set as the '
+            'name of a list in ImageSets/Main or as a file path.')
+    ids = [x.split()[0] for x in open(id_file) if x.strip()]
+    name = osp.basename(osp.normpath(year_dir))
+    records = [(f'{name}/JPEGImages/{i}.jpg',
+                parse_voc_xml(osp.join(year_dir, 'Annotations', f'{i}.xml'),
+                              classes)) for i in ids]
+    return LabelTable.from_records(records, classes,
+                                   f'VOC XML, {year_dir}, {id_file}')
+
+
+def read_coco_table(path: str, img_prefix: Optional[str] = None,
+                    classes: Optional[Sequence[str]] = None) -> LabelTable:
+    """Label table of a COCO-style instances JSON (any categories, indexed
+    in ascending id order; annotation filtering as in
+    :func:`coco_labels_from_json`; images without annotations are kept as
+    all-negative rows).
+
+    Args:
+        path (str): The JSON file.
+        img_prefix (str, optional): Folder prepended to each ``file_name``.
+            Defaults to ``train2017`` for ``instances_train2017.json`` (the
+            name after ``instances_``), else none.
+        classes (Sequence[str], optional): Expected class names (checked).
+    """
+    names, records = _coco_table(path, expected_classes=classes)
+    if img_prefix is None:
+        stem = osp.splitext(osp.basename(path))[0]
+        img_prefix = stem[len('instances_'):] if stem.startswith(
+            'instances_') else ''
+    if img_prefix:
+        records = [(f'{img_prefix.rstrip("/")}/{f}', lbl)
+                   for f, lbl in records]
+    return LabelTable.from_records(records, names, f'COCO JSON, {path}')
+
+
+def read_annotation_table(ann_file: str,
+                          classes: Union[str, Sequence[str], None] = None
+                          ) -> LabelTable:
+    """Label table of any annotation file :class:`MLTDataset` reads
+    (OpenMMLab 2.0 JSON or a text list), image paths as written there.
+
+    Args:
+        ann_file (str): The file.
+        classes (str | Sequence[str], optional): Class names (or a file with
+            one per line) when the file has no ``metainfo.classes``.
+    """
+    from .label_stats import label_matrix
+    from .mlt_dataset import MLTDataset
+    ds = MLTDataset(ann_file=ann_file, classes=classes, check_files=False)
+    paths = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
+    return LabelTable(paths, label_matrix(ds),
+                      tuple(ds.metainfo['classes']), f'annotation file '
+                      f'{ann_file}')
+
+
+def read_terse_table(path: str, classes: Optional[Sequence[str]] = None,
+                     path_format: str = 'VOC2012/JPEGImages/{}.jpg'
+                     ) -> LabelTable:
+    """Label table of a Distribution-Balanced Loss ``terse_gt_*.pkl`` (a dict
+    with ``gt_labels`` (N rows of C 0/1) and ``idx2img_id``).
+
+    Args:
+        path (str): The pickle.
+        classes (Sequence[str], optional): Class names. Defaults to the 20
+            VOC classes for a 20-class table.
+        path_format (str): Image path of an id. Defaults to
+            ``'VOC2012/JPEGImages/{}.jpg'``.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Label table "{path}" does not exist.')
+    data = _load_pickle(path)
+    if not isinstance(data, dict) or not {'gt_labels', 'idx2img_id'} <= set(
+            data):
+        raise ValueError(f'{path}: expected a dict with "gt_labels" and '
+                         '"idx2img_id" (a DB-Loss terse_gt pickle).')
+    labels = np.asarray(data['gt_labels'])
+    if labels.ndim != 2 or len(labels) != len(data['idx2img_id']):
+        raise ValueError(f'{path}: gt_labels has shape {labels.shape}, '
+                         f'idx2img_id {len(data["idx2img_id"])} entries.')
+    if classes is None:
+        if labels.shape[1] != len(VOC2007_CATEGORIES):
+            raise ValueError(f'{path}: {labels.shape[1]} classes; give the '
+                             'class names.')
+        classes = VOC2007_CATEGORIES
+    if len(classes) != labels.shape[1]:
+        raise ValueError(f'{path}: {labels.shape[1]} classes in the table, '
+                         f'{len(classes)} class names given.')
+    return LabelTable([path_format.format(i) for i in data['idx2img_id']],
+                      labels.astype(bool), tuple(classes),
+                      f'DB-Loss label table {path}')
 
 
 def build_coco_mlt_from_json(coco_root: str, out_dir: str,
