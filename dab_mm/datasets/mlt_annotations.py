@@ -8,6 +8,11 @@ Two routes give the same files:
 * :func:`build_voc_mlt_from_xml` / :func:`build_coco_mlt_from_json` read raw
   VOC XML / COCO instances JSON, for users who regenerate the files.
 
+The label-table readers (:func:`read_voc_table`, :func:`read_coco_table`,
+:func:`read_annotation_table`, :func:`read_terse_table`) turn any such source
+into a :class:`LabelTable`, the input of the long-tailed split builder
+(``lt_split.py``).
+
 Output: OpenMMLab 2.0 annotation JSON (``metainfo`` + ``data_list``) with one
 sample per line, loadable by :class:`VOCMLT`, :class:`COCOMLT` and mmpretrain's
 :class:`MultiLabelDataset`.
