@@ -48,6 +48,30 @@ def label_matrix(dataset, num_classes: int = None) -> np.ndarray:
     return labels
 
 
+def build_label_dataset(dataset_cfg: dict):
+    """Build a dataset from its config for its labels only: no transforms
+    and, for :class:`MLTDataset` and subclasses, no image-file check (so it
+    works where the images are not, e.g. for analysis or tests).
+
+    Args:
+        dataset_cfg (dict): E.g. ``cfg.train_dataloader.dataset``.
+    """
+    import copy
+
+    from mmpretrain.registry import DATASETS
+
+    from .mlt_dataset import MLTDataset
+    ds_cfg = copy.deepcopy(dict(dataset_cfg))
+    if 'pipeline' in ds_cfg:
+        ds_cfg['pipeline'] = []
+    ds_type = ds_cfg.get('type')
+    if isinstance(ds_type, str):
+        ds_type = DATASETS.get(ds_type)
+    if isinstance(ds_type, type) and issubclass(ds_type, MLTDataset):
+        ds_cfg['check_files'] = False
+    return DATASETS.build(ds_cfg)
+
+
 def class_counts(dataset, num_classes: int = None) -> np.ndarray:
     """n_i: number of images of the dataset that contain class i."""
     return label_matrix(dataset, num_classes).sum(0).astype(np.int64)

@@ -1,6 +1,7 @@
 """Aggregate per-run metric files into a method comparison (mean ± std over
 seeds): a Markdown table and PNG plots."""
 import json
+import warnings
 import os.path as osp
 from typing import Dict, List, Sequence
 
@@ -42,7 +43,8 @@ def aggregate(runs: Dict[str, Dict[int, dict]]) -> Dict[str, dict]:
         per_class = np.array(
             [[np.nan if a is None else a for a in by_seed[s]['AP_classwise']]
              for s in seeds], dtype=float)
-        with np.errstate(all='ignore'):
+        with warnings.catch_warnings():  # a class without AP stays NaN
+            warnings.simplefilter('ignore', RuntimeWarning)
             row['AP_classwise'] = np.nanmean(per_class, 0)
         out[method] = row
     return out
@@ -60,6 +62,22 @@ def markdown_table(summary: Dict[str, dict]) -> str:
     return '\n'.join(lines)
 
 
+def shade_groups(ax, counts, head_thr: int, tail_thr: int, label_y: float):
+    """Shade the tail and middle count ranges of a log-x axis and name the
+    three groups at height ``label_y``. Returns the x limits."""
+    counts = np.asarray(counts)
+    lo, hi = counts.min() * 0.8, counts.max() * 1.25
+    for (a, b), name, shade in (((lo, tail_thr), 'tail', 0.12),
+                                ((tail_thr, head_thr), 'middle', 0.06),
+                                ((head_thr, hi), 'head', 0.0)):
+        if shade and a < b:
+            ax.axvspan(a, b, color='grey', alpha=shade, lw=0)
+        if max(a, lo) < min(b, hi):
+            ax.text(np.sqrt(max(a, lo) * min(b, hi)), label_y, name,
+                    ha='center', va='bottom', fontsize=9)
+    return lo, hi
+
+
 def plot_comparison(summary: Dict[str, dict], class_counts: Sequence[int],
                     out_dir: str, head_thr: int = 100,
                     tail_thr: int = 20) -> List[str]:
@@ -72,14 +90,7 @@ def plot_comparison(summary: Dict[str, dict], class_counts: Sequence[int],
     counts = np.asarray(class_counts)
     paths = []
     fig, ax = plt.subplots(figsize=(8, 5))
-    lo, hi = counts.min() * 0.8, counts.max() * 1.25
-    for (a, b), name, shade in (((lo, tail_thr), 'tail', 0.12),
-                                ((tail_thr, head_thr), 'middle', 0.06),
-                                ((head_thr, hi), 'head', 0.0)):
-        if shade:
-            ax.axvspan(a, b, color='grey', alpha=shade, lw=0)
-        ax.text(np.sqrt(max(a, lo) * min(b, hi)), 101, name, ha='center',
-                va='bottom', fontsize=9)
+    lo, hi = shade_groups(ax, counts, head_thr, tail_thr, label_y=101)
     order = np.argsort(counts)
     colours = plt.get_cmap('tab20').colors  # distinct for up to 20 methods
     for i, (method, row) in enumerate(summary.items()):

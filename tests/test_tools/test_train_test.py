@@ -1,16 +1,21 @@
-"""End to end: tools/train.py, tools/test.py, resume, and torchrun (gloo)."""
+"""End to end: tools/train.py, tools/test.py, resume, result analysis,
+inference, and torchrun (gloo)."""
+import csv
 import json
 import os
 import os.path as osp
+import pickle
 import re
+import shutil
 import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from dab_mm.datasets import packaged_annotation
-from tests.fake_data import REPO, make_image_tree
+from tests.fake_data import REPO, VOC_COUNTS, make_image_tree
 
 CONFIG = osp.join(REPO, 'configs', 'dab_r101_voc_mlt.py')
 
@@ -60,10 +65,38 @@ def phis(log):
     return found
 
 
-def test_train_test_resume(voc_tree, tmp_path):
-    work = str(tmp_path / 'work')
+@pytest.fixture(scope='module')
+def trained(voc_tree, tmp_path_factory):
+    """A 2-epoch ResNet-18 run on the fake VOC tree: (work dir, train log)."""
+    work = str(tmp_path_factory.mktemp('work'))
     log = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work,
                '--cfg-options'] + small_overrides(voc_tree))
+    return work, log
+
+
+@pytest.fixture(scope='module')
+def tested(voc_tree, trained, tmp_path_factory):
+    """tools/test.py on the checkpoint: metrics file, predictions, log."""
+    work = trained[0]
+    out = tmp_path_factory.mktemp('test_out')
+    ckpt = osp.join(work, 'epoch_2.pth')
+    log = run([sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir',
+               work, '--out', str(out / 'metrics.json'), '--out-item',
+               'metrics', '--cfg-options'] + small_overrides(voc_tree))
+    run([sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', work,
+         '--out', str(out / 'preds.pkl'), '--cfg-options'] +
+        small_overrides(voc_tree))
+    with open(out / 'metrics.json') as f:
+        metrics = json.load(f)
+    with open(out / 'preds.pkl', 'rb') as f:
+        preds = pickle.load(f)
+    return dict(metrics=metrics, metrics_file=str(out / 'metrics.json'),
+                preds=preds, preds_file=str(out / 'preds.pkl'), log=log,
+                ckpt=ckpt)
+
+
+def test_train_log(trained):
+    work, log = trained
     assert phis(log) == {1: {1.0}, 2: {0.75}}
     assert 'LabelStatsHook: 1142 training images' in log
     assert 'head 6, middle 6, tail 8' in log
@@ -73,24 +106,118 @@ def test_train_test_resume(voc_tree, tmp_path):
     assert 'FileClient' not in log
     assert osp.isfile(osp.join(work, 'epoch_2.pth'))
 
-    metrics_file = str(tmp_path / 'metrics.json')
-    log = run([sys.executable, 'tools/test.py', CONFIG,
-               osp.join(work, 'epoch_2.pth'), '--work-dir', work, '--out',
-               metrics_file, '--out-item', 'metrics', '--cfg-options'] +
-              small_overrides(voc_tree))
-    with open(metrics_file) as f:
-        metrics = json.load(f)
+
+def test_test_tool_outputs(tested):
+    metrics, log = tested['metrics'], tested['log']
     for key in ('mAP', 'mAP_head', 'mAP_middle', 'mAP_tail'):
         assert 0 <= metrics[f'mlt/{key}'] <= 100
         assert f'mlt/{key}: {metrics[f"mlt/{key}"]:.4f}' in log
     assert len(metrics['mlt/AP_classwise']) == 20
+    # The predictions file holds the 24 test images with scores and labels.
+    assert len(tested['preds']) == 24
+    assert tested['preds'][0]['pred_score'].shape == (20, )
 
+
+def test_resume(voc_tree, trained, tmp_path):
+    work = str(tmp_path / 'work')
+    shutil.copytree(trained[0], work)
     # resume to a third epoch: φ continues the schedule of a 3-epoch run
     log = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work,
                '--resume', '--cfg-options'] + small_overrides(voc_tree, 3))
     assert 'resumed epoch: 2' in log
     assert phis(log) == {3: {round(1 - (2 / 3)**2, 4)}}
     assert osp.isfile(osp.join(work, 'epoch_3.pth'))
+
+
+def test_analyze_results(voc_tree, tested, tmp_path):
+    """Per-class AP from the predictions equals scikit-learn's and the
+    metric's; groups come from the config's training counts."""
+    from sklearn.metrics import average_precision_score
+    preds = tested['preds']
+    scores = np.stack([p['pred_score'].numpy() for p in preds])
+    target = np.zeros(scores.shape, dtype=int)
+    for i, p in enumerate(preds):
+        target[i, p['gt_label'].numpy()] = 1
+    ref = np.array([average_precision_score(target[:, c], scores[:, c]) * 100
+                    if target[:, c].any() else np.nan for c in range(20)])
+    out = tmp_path / 'analysis'
+    log = run([sys.executable, 'tools/analysis_tools/analyze_results.py',
+               f'preds={tested["preds_file"]}',
+               f'metrics={tested["metrics_file"]},{tested["metrics_file"]}',
+               '--config', CONFIG, '--out', str(out), '--cfg-options',
+               f'train_dataloader.dataset.data_root={voc_tree}'])
+    with open(out / 'analysis.json') as f:
+        analysis = json.load(f)
+    assert analysis['train_counts'] == VOC_COUNTS
+    got = np.array([np.nan if a is None else a
+                    for a in analysis['runs']['preds']['AP_classwise']])
+    np.testing.assert_allclose(got, ref, atol=1e-3)
+    metric_ap = np.array([np.nan if a is None else a
+                          for a in tested['metrics']['mlt/AP_classwise']])
+    np.testing.assert_allclose(got, metric_ap, atol=1e-3)
+    for run_name in ('preds', 'metrics'):
+        row = analysis['runs'][run_name]
+        for key in ('mAP', 'mAP_head', 'mAP_middle', 'mAP_tail'):
+            assert row[key][0] == pytest.approx(
+                tested['metrics'][f'mlt/{key}'], abs=1e-3)
+    # Two copies of one file: std 0.
+    assert analysis['runs']['metrics']['mAP'][1] == 0
+    assert 'metrics (2 file(s)): mAP' in log
+    for png in ('ap_vs_count.png', 'group_map.png', 'ap_gain.png'):
+        assert osp.getsize(out / png) > 10000
+    with open(out / 'per_class.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert [r['class'] for r in rows[:2]] == ['person', 'chair']
+    assert rows[0]['train_count'] == '775' and rows[0]['group'] == 'head'
+    # gain of the second run over the first is 0 up to rounding
+    assert all(r['gain_metrics'] in ('', '0.00', '-0.00') for r in rows)
+
+
+def test_infer(voc_tree, tested, tmp_path):
+    """tools/infer.py scores equal tools/test.py's for the same images;
+    labels are the classes at or above the threshold, best first."""
+    with open(packaged_annotation('voc_mlt_test.json')) as f:
+        images = [osp.join(voc_tree, d['img_path'])
+                  for d in json.load(f)['data_list'][:24]]
+    out = tmp_path / 'pred.json'
+    log = run([sys.executable, 'tools/infer.py', CONFIG, tested['ckpt']] +
+              images + ['--thr', '0.45', '--device', 'cpu', '--out', str(out),
+                        '--cfg-options'] + small_overrides(voc_tree))
+    with open(out) as f:
+        result = json.load(f)
+    assert result['thr'] == 0.45
+    preds = result['predictions']
+    assert [p['img_path'] for p in preds] == images
+    classes = list(preds[0]['scores'])
+    assert len(classes) == 20 and classes[14] == 'person'
+    for p, ref in zip(preds, tested['preds']):
+        scores = np.array([p['scores'][c] for c in classes])
+        np.testing.assert_allclose(scores, ref['pred_score'].numpy(),
+                                   atol=1e-5)
+        expected = [int(c) for c in np.argsort(-scores, kind='stable')
+                    if scores[c] >= 0.45]
+        assert p['pred_labels'] == expected
+        assert p['pred_classes'] == [classes[c] for c in expected]
+        assert p['pred_label_scores'] == pytest.approx(
+            [scores[c] for c in expected])
+    assert f'{images[0]}: ' in log
+
+    # a folder, top-2, with drawings
+    folder = tmp_path / 'imgs'
+    folder.mkdir()
+    for img in images[:3]:
+        shutil.copy(img, folder)
+    (folder / 'readme.txt').write_text('not an image')
+    run([sys.executable, 'tools/infer.py', CONFIG, tested['ckpt'],
+         str(folder), '--topk', '2', '--out', str(out), '--show-dir',
+         str(tmp_path / 'vis'), '--vis-size', '64', '--cfg-options'] +
+        small_overrides(voc_tree))
+    with open(out) as f:
+        preds = json.load(f)['predictions']
+    assert [osp.basename(p['img_path']) for p in preds] == sorted(
+        osp.basename(i) for i in images[:3])
+    assert all(len(p['pred_labels']) == 2 for p in preds)
+    assert len(os.listdir(tmp_path / 'vis')) == 3
 
 
 def _free_port():

@@ -1,12 +1,10 @@
 """Hand the training set's label statistics to losses, heads and metrics."""
-import copy
-
 from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
-from mmpretrain.registry import DATASETS, HOOKS
+from mmpretrain.registry import HOOKS
 
-from dab_mm.datasets import MLTDataset
-from dab_mm.datasets.label_stats import LabelStats, class_groups
+from dab_mm.datasets.label_stats import (LabelStats, build_label_dataset,
+                                         class_groups)
 from .phi_schedule_hook import _unwrap
 
 
@@ -49,16 +47,7 @@ class LabelStatsHook(Hook):
         cfg = runner.cfg.get('train_dataloader')
         if not cfg or 'dataset' not in cfg:
             return None
-        # Only the labels are needed: no transforms, no image-file check.
-        ds_cfg = copy.deepcopy(cfg['dataset'])
-        if 'pipeline' in ds_cfg:
-            ds_cfg['pipeline'] = []
-        ds_type = ds_cfg.get('type')
-        if isinstance(ds_type, str):
-            ds_type = DATASETS.get(ds_type)
-        if isinstance(ds_type, type) and issubclass(ds_type, MLTDataset):
-            ds_cfg['check_files'] = False
-        return DATASETS.build(ds_cfg)
+        return build_label_dataset(cfg['dataset'])
 
     @staticmethod
     def _check_num_classes(model, dataset, role: str) -> None:

@@ -1,0 +1,3 @@
+from .inference import MultiLabelInferencer, list_images
+
+__all__ = ['MultiLabelInferencer', 'list_images']

@@ -1,0 +1,98 @@
+"""Per-class AP against training count and head / middle / tail comparison
+of one or more runs, from the outputs of tools/test.py.
+
+  # one run: its predictions (tools/test.py CFG CKPT --out preds.pkl)
+  python tools/analysis_tools/analyze_results.py work_dirs/dab/preds.pkl \
+      --config configs/dab_r101_voc_mlt.py --out work_dirs/analysis
+
+  # several runs, several seeds each (metrics files of
+  # tools/test.py ... --out metrics.json --out-item metrics), first is the
+  # reference for the gains
+  python tools/analysis_tools/analyze_results.py \
+      erm=work_dirs/erm/s0/metrics.json,work_dirs/erm/s1/metrics.json \
+      dab=work_dirs/dab/s0/metrics.json,work_dirs/dab/s1/metrics.json \
+      --config configs/dab_r101_voc_mlt.py --out work_dirs/analysis
+
+A result is NAME=FILE[,FILE...] or FILE (named after its folder). Training
+counts (which define the groups) come from --config (its
+train_dataloader.dataset, built without images) or --train-ann.
+
+Writes to --out: summary.md (mean ± std over each run's files), per_class.csv
+(count, group, AP per run, gain over the first run), analysis.json,
+ap_vs_count.png, group_map.png and, for two runs or more, ap_gain.png.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmengine.config import DictAction  # noqa: E402
+
+from dab_mm.analysis.results import (analyze_runs, group_lines,  # noqa: E402
+                                     parse_run_spec, training_label_stats,
+                                     write_analysis)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument('results', nargs='+', help='NAME=FILE[,FILE...] or '
+                        'FILE: predictions .pkl or metrics files of '
+                        'tools/test.py')
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument('--config', help='config whose training set gives the '
+                     'class counts')
+    src.add_argument('--train-ann', help='training annotation file instead '
+                     'of a config')
+    parser.add_argument('--classes', help='class names file for --train-ann '
+                        'text lists')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='config overrides, key=value')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument('--head-thr', type=int, default=100)
+    parser.add_argument('--tail-thr', type=int, default=20)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.config:
+        stats = training_label_stats(args.config, args.cfg_options)
+    else:
+        from dab_mm.datasets import LabelStats, MLTDataset
+        stats = LabelStats.from_dataset(MLTDataset(
+            ann_file=args.train_ann, classes=args.classes, check_files=False))
+    counts = stats.counts
+    names = stats.class_names or tuple(str(i) for i in range(len(counts)))
+    runs = {}
+    for spec in args.results:
+        name, paths = parse_run_spec(spec)
+        if name in runs:
+            raise SystemExit(f'Two results are named {name!r}; name them '
+                             'with NAME=FILE.')
+        runs[name] = paths
+    summary = analyze_runs(runs, counts, args.head_thr, args.tail_thr)
+    paths = write_analysis(summary, counts, names, args.out, args.head_thr,
+                           args.tail_thr)
+    rows = {}
+    for name, row in summary.items():
+        rows[name] = dict(row, files=runs[name], AP_classwise=[
+            None if np.isnan(a) else round(float(a), 4)
+            for a in row['AP_classwise']])
+    out = dict(classes=list(names), train_counts=counts.tolist(),
+               thresholds=dict(head=args.head_thr, tail=args.tail_thr),
+               runs=rows)
+    path = osp.join(args.out, 'analysis.json')
+    with open(path, 'w') as f:
+        json.dump(out, f, indent=1)
+    print('\n'.join(group_lines(summary)))
+    print('Written: ' + ', '.join(paths + [path]))
+
+
+if __name__ == '__main__':
+    main()

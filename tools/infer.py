@@ -1,0 +1,94 @@
+"""Predict labels with scores for images or folders from a config and a
+checkpoint (multi-label: every class whose score reaches --thr).
+
+  python tools/infer.py configs/dab_r101_voc_mlt.py work_dirs/dab/epoch_8.pth \
+      demo/street.jpg data/new_photos/ --thr 0.5 --out predictions.json
+
+  # the 3 best classes per image, drawings in vis/
+  python tools/infer.py CONFIG CKPT photos/ --topk 3 --show-dir vis/
+
+Uses the config's test pipeline (mmpretrain's inferencer). Prints one line per
+image; --out writes a JSON list with, per image, img_path, pred_labels,
+pred_classes, pred_label_scores and scores (every class).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import dab_mm  # noqa: F401,E402  registers components, filters warnings
+from mmengine.config import Config, DictAction  # noqa: E402
+
+from dab_mm.apis import MultiLabelInferencer, list_images  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('inputs', nargs='+', help='image files or folders')
+    sel = parser.add_mutually_exclusive_group()
+    sel.add_argument('--thr', type=float, help='score threshold (default: '
+                     'the head\'s thr, else 0.5)')
+    sel.add_argument('--topk', type=int, help='report the k best classes')
+    parser.add_argument('--out', help='JSON file for the predictions')
+    parser.add_argument('--recursive', action='store_true',
+                        help='also images in sub-folders of input folders')
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--device', help='cpu, cuda, cuda:1, ... (default: '
+                        'cuda if available)')
+    parser.add_argument('--show-dir', help='save drawn predictions here')
+    parser.add_argument('--vis-size', type=int, help='resize the short edge '
+                        'of drawn images to this many pixels (small images)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='config overrides, key=value')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'Checkpoint "{args.checkpoint}" does not exist.')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    files = list_images(args.inputs, args.recursive)
+    inferencer = MultiLabelInferencer(cfg, pretrained=args.checkpoint,
+                                      device=args.device, thr=args.thr,
+                                      topk=args.topk)
+    kwargs = {}
+    if args.show_dir:
+        os.makedirs(args.show_dir, exist_ok=True)
+        kwargs['show_dir'] = args.show_dir
+        if args.vis_size:
+            kwargs['resize'] = args.vis_size
+    results = inferencer(files, batch_size=args.batch_size, **kwargs)
+    classes = inferencer.classes or [str(i) for i in range(
+        len(results[0]['pred_scores']))]
+    print()  # after the progress bar
+    records = []
+    for path, res in zip(files, results):
+        names = res.get('pred_classes', [str(i) for i in res['pred_labels']])
+        print(f'{path}: ' + (', '.join(
+            f'{n} ({s:.3f})' for n, s in zip(names, res['pred_label_scores']))
+            or '(no class above the threshold)'))
+        records.append(dict(
+            img_path=path, pred_labels=res['pred_labels'], pred_classes=names,
+            pred_label_scores=res['pred_label_scores'],
+            scores={c: float(s) for c, s in zip(classes, res['pred_scores'])}))
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(dict(config=args.config, checkpoint=args.checkpoint,
+                           thr=inferencer.thr, topk=inferencer.topk,
+                           predictions=records), f, indent=1)
+        print(f'Written: {args.out}')
+
+
+if __name__ == '__main__':
+    main()
