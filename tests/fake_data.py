@@ -99,3 +99,33 @@ def make_tiny_fd_mlt(root, seed=0):
     return build_fd_mlt(root, load_idx_folder(osp.join(root, 'src_fashion')),
                         load_idx_folder(osp.join(root, 'src_digits')),
                         seed=seed, max_count=150, min_count=2, test_count=6)
+
+
+def make_coco_style_dataset(root, names, probs, num_train=300, num_val=40,
+                            size=16, seed=0):
+    """A small COCO-style multi-label dataset of one's own:
+    ``annotations/instances_{train,val}.json`` and JPEGs in ``train/`` and
+    ``val/``. Image i holds class c with probability probs[c] (at least one
+    class); category ids are 11, 12, ... in the order of ``names``."""
+    rng = np.random.default_rng(seed)
+    cats = [dict(id=11 + i, name=n) for i, n in enumerate(names)]
+    for split, n in (('train', num_train), ('val', num_val)):
+        images, anns = [], []
+        for i in range(n):
+            present = np.flatnonzero(rng.random(len(names)) < probs)
+            if not present.size:
+                present = [int(rng.integers(len(names)))]
+            fname = f'{i:06d}.jpg'
+            images.append(dict(id=i + 1, file_name=fname, width=size,
+                               height=size))
+            for c in present:
+                anns.append(dict(id=len(anns) + 1, image_id=i + 1,
+                                 category_id=11 + int(c),
+                                 bbox=[1, 1, size - 2, size - 2],
+                                 area=float((size - 2)**2), iscrowd=0))
+            write_image(osp.join(root, split, fname), size, seed=i)
+        os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+        with open(osp.join(root, 'annotations', f'instances_{split}.json'),
+                  'w') as f:
+            json.dump(dict(images=images, annotations=anns, categories=cats),
+                      f)

@@ -1,4 +1,6 @@
 """Hand the training set's label statistics to losses, heads and metrics."""
+from typing import Optional
+
 from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
 from mmpretrain.registry import HOOKS
@@ -28,16 +30,28 @@ class LabelStatsHook(Hook):
     ``num_classes`` matches every dataset, and logs counts and groups.
 
     Args:
-        head_thr (int): Smallest count of a head class, for the log.
-            Defaults to 100.
-        tail_thr (int): Counts below this are tail, for the log.
-            Defaults to 20.
+        head_thr (int, optional): Smallest count of a head class, for the
+            log. Defaults to the first val/test metric's ``head_thr``
+            (:class:`LongTailMAP`), else 100.
+        tail_thr (int, optional): Counts below this are tail, for the log.
+            Defaults to the metric's ``tail_thr``, else 20.
     """
     priority = 'VERY_HIGH'
 
-    def __init__(self, head_thr: int = 100, tail_thr: int = 20):
+    def __init__(self, head_thr: Optional[int] = None,
+                 tail_thr: Optional[int] = None):
         self.head_thr = head_thr
         self.tail_thr = tail_thr
+
+    def _thresholds(self, metrics):
+        """The log's thresholds: own, else the metric's, else 100 / 20."""
+        found = [m for m in metrics if hasattr(m, 'head_thr') and
+                 hasattr(m, 'tail_thr')]
+        head = self.head_thr if self.head_thr is not None else (
+            found[0].head_thr if found else 100)
+        tail = self.tail_thr if self.tail_thr is not None else (
+            found[0].tail_thr if found else 20)
+        return head, tail
 
     @staticmethod
     def _train_dataset(runner):
@@ -79,15 +93,15 @@ class LabelStatsHook(Hook):
             return
         self._check_num_classes(model, dataset, 'training')
         stats = LabelStats.from_dataset(dataset)
-        groups = class_groups(stats.counts, self.head_thr, self.tail_thr)
+        metrics = [m for _, loop in loops for m in _evaluator_metrics(loop)]
+        head_thr, tail_thr = self._thresholds(metrics)
+        groups = class_groups(stats.counts, head_thr, tail_thr)
         runner.logger.info(
             f'LabelStatsHook: {stats.num_images} training images, class '
             f'counts {stats.counts.tolist()}; groups (head >= '
-            f'{self.head_thr}, tail < {self.tail_thr}): ' +
+            f'{head_thr}, tail < {tail_thr}): ' +
             ', '.join(f'{k} {len(v)}' for k, v in groups.items()))
         targets = [m for m in model.modules() if hasattr(m, 'set_label_stats')]
-        for _, loop in loops:
-            targets += [m for m in _evaluator_metrics(loop)
-                        if hasattr(m, 'set_label_stats')]
+        targets += [m for m in metrics if hasattr(m, 'set_label_stats')]
         for target in targets:
             target.set_label_stats(stats)
