@@ -1,5 +1,7 @@
 """Statistics of a multi-label training set: class counts, head / middle /
 tail groups, labels per image, co-occurrence; JSON-ready and as PNG plots."""
+import json
+import os
 import os.path as osp
 
 import numpy as np
@@ -45,7 +47,7 @@ def plot_dataset_statistics(stats: dict, out_dir: str) -> list:
     paths = []
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(names) + 2), 4.5))
     ax.bar(range(len(names)), counts[order],
-                  color=[colour[group_of[int(c)]] for c in order])
+           color=[colour[group_of[int(c)]] for c in order])
     for g, col in colour.items():
         ax.bar([0], [0], color=col, label=f'{g} ({len(stats["groups"][g])})')
     ax.axhline(stats['thresholds']['head'], color='grey', ls='--', lw=0.8)
@@ -85,8 +87,6 @@ def write_dataset_statistics(labels: np.ndarray, class_names, out_dir: str,
     Returns:
         tuple: (stats dict, list of written paths).
     """
-    import json
-    import os
     stats = dataset_statistics(labels, class_names, head_thr, tail_thr)
     os.makedirs(out_dir, exist_ok=True)
     path = osp.join(out_dir, 'stats.json')

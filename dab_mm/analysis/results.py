@@ -13,6 +13,7 @@ Groups come from the training class counts (see
 :func:`training_label_stats`), as in :class:`LongTailMAP`.
 """
 import csv
+import os
 import os.path as osp
 import pickle
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -164,7 +165,6 @@ def write_analysis(summary: Dict[str, dict], counts: Sequence[int],
                    head_thr: int = 100, tail_thr: int = 20) -> List[str]:
     """summary.md, per_class.csv and PNGs (AP vs count, group mAP and, for
     two runs or more, AP gain over the first run vs count)."""
-    import os
     os.makedirs(out_dir, exist_ok=True)
     counts = np.asarray(counts)
     group_of = {c: g for g, idx in class_groups(counts, head_thr,

@@ -24,6 +24,9 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
+from mmengine.config import DictAction  # noqa: E402
+
+from dab_mm.analysis.results import training_label_stats  # noqa: E402
 from dab_mm.evaluation.comparison import (aggregate, load_metrics,  # noqa
                                           markdown_table, plot_comparison)
 
@@ -61,25 +64,12 @@ def train_and_test(config, seed, work_dir, cfg_options):
 
 def training_counts(config, cfg_options):
     """n_i of the config's training set as loaded (no images needed)."""
-    import dab_mm  # noqa: F401
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-    from mmpretrain.registry import DATASETS
-
-    from dab_mm.datasets import MLTDataset, class_counts
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        from mmengine.config import DictAction
-        action = DictAction(option_strings=[], dest='x')
+    opts = None
+    if cfg_options:  # the key=value strings also given to every run
         ns = argparse.Namespace()
-        action(None, ns, list(cfg_options))
-        cfg.merge_from_dict(ns.x)
-    ds_cfg = cfg.train_dataloader.dataset
-    ds_cfg.pipeline = []
-    if issubclass(DATASETS.get(ds_cfg.type), MLTDataset):
-        ds_cfg.check_files = False
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        return class_counts(DATASETS.build(ds_cfg))
+        DictAction(option_strings=[], dest='opts')(None, ns, list(cfg_options))
+        opts = ns.opts
+    return training_label_stats(config, opts).counts
 
 
 def git_commit(out_dir):
