@@ -29,8 +29,10 @@ setup(
     python_requires='>=3.8',
     packages=find_packages(include=['dab_mm', 'dab_mm.*']),
     package_data={
-        'dab_mm.datasets': ['annotations/*.json', 'annotations/*.md'],
+        'dab_mm.datasets': ['annotations/*.json', 'annotations/*.npz',
+                            'annotations/*.md'],
         'dab_mm.models': ['heads/label_embeddings/*.npy',
+                          'heads/label_embeddings/*.json',
                           'heads/label_embeddings/*.md'],
     },
     include_package_data=True,

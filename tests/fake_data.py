@@ -1,4 +1,7 @@
-"""Fake VOCdevkit / COCO trees built from the REAL split files."""
+"""Fake VOCdevkit / COCO trees built from the REAL split files shipped in the
+repository (dab_mm/datasets/annotations), and copies of the released split
+files re-serialised from the shipped facts. Nothing here reads outside the
+repository."""
 import json
 import os
 import os.path as osp
@@ -8,16 +11,88 @@ import cv2
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHARED = os.environ.get('DAB_SHARED', osp.join(REPO, '..', 'shared'))
-MLT = osp.join(SHARED, 'data', 'mlt')
 
 VOC_COUNTS = [6, 34, 8, 14, 154, 17, 249, 29, 479, 4, 240, 48, 11, 20, 775,
               100, 5, 82, 7, 64]
 
 
-def load_pickle(*parts):
-    with open(osp.join(MLT, *parts), 'rb') as f:
-        return pickle.load(f)
+def packaged_records(name):
+    """``(img_path, gt_label)`` of a shipped annotation file, e.g.
+    ``'voc_mlt_train'``."""
+    from dab_mm.datasets import packaged_annotation
+    from dab_mm.datasets.mlt_reference import annotation_records
+    return annotation_records(packaged_annotation(f'{name}.json'))
+
+
+def multi_hot(records, num_classes):
+    y = np.zeros((len(records), num_classes), dtype=np.int64)
+    for i, (_, labels) in enumerate(records):
+        y[i, labels] = 1
+    return y
+
+
+def voc_mlt_train_labels():
+    """(1142, 20) int64 multi-hot labels of VOC-MLT train, in the released
+    order (the shipped file; its digest is pinned to the released labels by
+    test_mlt_datasets.py)."""
+    return multi_hot(packaged_records('voc_mlt_train'), 20)
+
+
+def _dump_pickle(path, obj):
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        pickle.dump(obj, f)
+
+
+def _write_lines(path, lines):
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+
+
+def make_reference_copies(root):
+    """A folder laid out as the released split files (voc/, coco/, cprfl/;
+    see dab_mm/datasets/mlt_reference.py) with the content of the shipped
+    annotation files and facts, in the released formats: DB-Loss pickles
+    (class_freq.pkl, class_split.pkl, terse_gt_2012.pkl), id lists and
+    CPRFL label lists (unsorted labels, trailing spaces, COCO train in
+    another order than the DB ids, as in the originals)."""
+    from dab_mm.datasets.mlt_annotations import read_npz_table
+    from dab_mm.datasets.mlt_reference import (load_mlt_reference,
+                                               voc2012_table_path)
+    ref = load_mlt_reference()
+    stem = lambda p: osp.splitext(osp.basename(p))[0]  # noqa: E731
+    for name, c in (('voc', 20), ('coco', 80)):
+        train = packaged_records(f'{name}_mlt_train')
+        y = multi_hot(train, c)
+        n = y.sum(0)
+        _dump_pickle(osp.join(root, name, 'class_freq.pkl'), dict(
+            gt_labels=list(y), class_freq=n, neg_class_freq=len(y) - n,
+            condition_prob=(y.T @ y) / n[:, None]))
+        groups = ref[f'{name}_mlt']['train']['groups']
+        _dump_pickle(osp.join(root, name, 'class_split.pkl'),
+                     {k: {np.int64(i) for i in v} for k, v in groups.items()})
+        ids = [stem(p) for p, _ in train]
+        if name == 'coco':
+            ids = [str(int(i)) for i in ids]
+        _write_lines(osp.join(root, name, 'img_id.txt' if name == 'voc' else
+                              'img_id.pkl'), ids)
+        prefix = 'VOCdevkit/' if name == 'voc' else ''
+        order = range(len(train)) if name == 'voc' else \
+            np.random.default_rng(0).permutation(len(train))
+        _write_lines(osp.join(root, 'cprfl', f'{name}_lt_train.txt'), [
+            ' '.join([prefix + train[i][0]] +
+                     [str(x) for x in train[i][1][::-1]]) + ' '
+            for i in order])
+        _write_lines(osp.join(root, 'cprfl', f'{name}_lt_test.txt'), [
+            ' '.join([prefix + p] + [str(x) for x in lbl])
+            for p, lbl in packaged_records(f'{name}_mlt_test')])
+    table = read_npz_table(voc2012_table_path())
+    ids = [stem(p) for p in table.img_paths]
+    _dump_pickle(osp.join(root, 'voc', 'terse_gt_2012.pkl'), dict(
+        gt_labels=list(table.labels.astype(np.int64)),
+        img_id2idx={i: k for k, i in enumerate(ids)}, idx2img_id=ids))
+    return root
 
 
 def write_image(path, size=None, seed=0):

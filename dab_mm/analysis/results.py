@@ -15,7 +15,6 @@ Groups come from the training class counts (see
 import csv
 import os
 import os.path as osp
-import pickle
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -24,16 +23,17 @@ from dab_mm.datasets.label_stats import GROUP_NAMES, class_groups
 from dab_mm.evaluation.comparison import (COLUMNS, aggregate, markdown_table,
                                           plot_comparison, shade_groups)
 from dab_mm.evaluation.metrics import LongTailMAP
+from dab_mm.utils.io import load_pickle, load_structured
 
 
 def _load_any(path: str):
     if not osp.isfile(path):
         raise FileNotFoundError(f'Result file "{path}" does not exist.')
+    hint = ('Re-run tools/test.py with --out to rewrite it; the file may be '
+            'truncated.')
     if path.endswith(('.pkl', '.pickle')):
-        with open(path, 'rb') as f:
-            return pickle.load(f)
-    import mmengine
-    return mmengine.load(path)
+        return load_pickle(path, hint)
+    return load_structured(path, hint)
 
 
 def _to_numpy(x) -> np.ndarray:

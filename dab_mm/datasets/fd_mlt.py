@@ -117,8 +117,11 @@ def load_fashion_mnist(folder: Optional[str] = None, download: bool = False,
     raise FileNotFoundError(
         'No Fashion-MNIST source found (looked in: ' + ', '.join(tried) +
         '). Install the Debian package (apt-get install dataset-fashion-mnist'
-        f', files in {DEBIAN_FASHION_DIR}), pass --fashion-mnist DIR with the '
-        'four idx files, or use --download where a network is available.')
+        f', files in {DEBIAN_FASHION_DIR}), or without root unpack it with '
+        '`apt-get download dataset-fashion-mnist && dpkg-deb -x '
+        'dataset-fashion-mnist_*.deb DIR` (make demo does this), pass '
+        '--fashion-mnist DIR with the four idx files, or use --download where '
+        'a network is available.')
 
 
 def load_digits(folder: Optional[str] = None, seed: int = 0

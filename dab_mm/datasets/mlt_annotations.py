@@ -2,9 +2,9 @@
 
 Two routes give the same files:
 
-* :func:`build_from_reference` reads the released split files (DB-Loss repo,
-  ``appendix/``) and the checked label lists of the CPRFL repo, as copied to
-  the project's shared data folder, cross-checking the two;
+* :func:`build_from_reference` reads copies of the released split files
+  (DB-Loss repo, ``appendix/``) and the label lists of the CPRFL repo (layout
+  in ``dab_mm/datasets/annotations/README.md``), cross-checking the two;
 * :func:`build_voc_mlt_from_xml` / :func:`build_coco_mlt_from_json` read raw
   VOC XML / COCO instances JSON, for users who regenerate the files.
 
@@ -20,13 +20,14 @@ sample per line, loadable by :class:`VOCMLT`, :class:`COCOMLT` and mmpretrain's
 import json
 import os
 import os.path as osp
-import pickle
 import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..utils.io import load_json, load_pickle
 from .coco_mlt import COCO_CATEGORIES
 from .voc_mlt import VOC2007_CATEGORIES
 
@@ -74,11 +75,6 @@ def _read_label_list(path: str, num_classes: int) -> List[tuple]:
     return out
 
 
-def _load_pickle(path: str):
-    with open(path, 'rb') as f:
-        return pickle.load(f)
-
-
 def _check_same(name: str, a: Dict[str, list], b: Dict[str, list]) -> None:
     if set(a) != set(b):
         raise ValueError(f'{name}: the two sources list different images '
@@ -106,7 +102,7 @@ def build_from_reference(mlt_dir: str, out_dir: str) -> Dict[str, str]:
     # VOC-MLT train: ids from img_id.txt, labels from class_freq.pkl (same
     # order), cross-checked against the CPRFL list.
     voc_ids = [x.strip() for x in open(j('voc', 'img_id.txt')) if x.strip()]
-    voc_freq = _load_pickle(j('voc', 'class_freq.pkl'))
+    voc_freq = load_pickle(j('voc', 'class_freq.pkl'))
     voc_labels = [np.flatnonzero(r).tolist() for r in voc_freq['gt_labels']]
     if len(voc_ids) != len(voc_labels):
         raise ValueError('voc/img_id.txt and voc/class_freq.pkl disagree in '
@@ -136,7 +132,7 @@ def build_from_reference(mlt_dir: str, out_dir: str) -> Dict[str, str]:
     # COCO-MLT train: ids from img_id.pkl (plain text), labels from
     # class_freq.pkl in the same order, cross-checked against CPRFL.
     coco_ids = [int(x) for x in open(j('coco', 'img_id.pkl')) if x.strip()]
-    coco_freq = _load_pickle(j('coco', 'class_freq.pkl'))
+    coco_freq = load_pickle(j('coco', 'class_freq.pkl'))
     coco_labels = [np.flatnonzero(r).tolist() for r in coco_freq['gt_labels']]
     if len(coco_ids) != len(coco_labels):
         raise ValueError('coco/img_id.pkl and coco/class_freq.pkl disagree '
@@ -181,8 +177,7 @@ def parse_voc_xml(path: str, classes: Sequence[str] = VOC2007_CATEGORIES
 
 
 def _ids_from_annotation(path: str) -> List[str]:
-    with open(path) as f:
-        data = json.load(f)
+    data = load_json(path)
     return [osp.splitext(osp.basename(d['img_path']))[0]
             for d in data['data_list']]
 
@@ -231,8 +226,7 @@ def _coco_table(path: str, img_ids: Optional[Sequence[int]] = None,
     """``(class names, [(file_name, labels)])`` of a COCO instances JSON."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'COCO annotation "{path}" does not exist.')
-    with open(path) as f:
-        coco = json.load(f)
+    coco = load_json(path)
     for key in ('images', 'annotations', 'categories'):
         if key not in coco:
             raise ValueError(f'{path}: not a COCO instances file (no '
@@ -311,6 +305,17 @@ class LabelTable:
         for i, (_, lbl) in enumerate(records):
             labels[i, list(lbl)] = True
         return cls([r[0] for r in records], labels, tuple(classes), source)
+
+    def save_npz(self, path: str) -> None:
+        """Write the table as a compressed ``.npz`` (arrays ``img_paths``,
+        ``labels`` (N, C) bool, ``classes``, ``source``; no pickled objects),
+        read back by :func:`read_npz_table`."""
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        np.savez_compressed(
+            path, img_paths=np.array(self.img_paths, dtype=str),
+            labels=np.asarray(self.labels, dtype=bool),
+            classes=np.array(self.classes, dtype=str),
+            source=np.array(self.source, dtype=str))
 
     def records(self, rows: Optional[Sequence[int]] = None) -> List[tuple]:
         """``(img_path, [label indices])`` of the given rows (default all)."""
@@ -392,6 +397,41 @@ def read_annotation_table(ann_file: str,
                       f'{ann_file}')
 
 
+def read_npz_table(path: str) -> LabelTable:
+    """Label table written by :meth:`LabelTable.save_npz`, e.g. the shipped
+    VOC2012 trainval table (``dab_mm/datasets/annotations/
+    voc2012_trainval_labels.npz``).
+
+    Args:
+        path (str): The ``.npz`` file.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Label table "{path}" does not exist.')
+    keys = ('img_paths', 'labels', 'classes', 'source')
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in keys if k not in data.files]
+            if missing:
+                raise ValueError(
+                    f'{path}: not a label table (no {", ".join(missing)}); '
+                    'write one with LabelTable.save_npz.')
+            arrays = {k: data[k] for k in keys}
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f'{path}: not a readable .npz file ({e}); it may be '
+                         'truncated.') from e
+    labels = arrays['labels']
+    if labels.ndim != 2 or labels.dtype != bool or \
+            len(labels) != len(arrays['img_paths']) or \
+            labels.shape[1] != len(arrays['classes']):
+        raise ValueError(
+            f'{path}: labels of shape {labels.shape} ({labels.dtype}) do not '
+            f'match {len(arrays["img_paths"])} image paths and '
+            f'{len(arrays["classes"])} classes.')
+    return LabelTable(arrays['img_paths'].tolist(), labels,
+                      tuple(arrays['classes'].tolist()),
+                      str(arrays['source']))
+
+
 def read_terse_table(path: str, classes: Optional[Sequence[str]] = None,
                      path_format: str = 'VOC2012/JPEGImages/{}.jpg'
                      ) -> LabelTable:
@@ -407,7 +447,7 @@ def read_terse_table(path: str, classes: Optional[Sequence[str]] = None,
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'Label table "{path}" does not exist.')
-    data = _load_pickle(path)
+    data = load_pickle(path)
     if not isinstance(data, dict) or not {'gt_labels', 'idx2img_id'} <= set(
             data):
         raise ValueError(f'{path}: expected a dict with "gt_labels" and '

@@ -6,6 +6,8 @@ import mmengine
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
+from ..utils.io import load_structured
+
 # Shown at most this many missing images in an error message.
 _MAX_LISTED = 5
 
@@ -97,7 +99,7 @@ class MLTDataset(MultiLabelDataset):
                 records.append((f'{self.ann_file}, line {lineno}', img, labels))
             return records
 
-        annotations = mmengine.load(self.ann_file)
+        annotations = load_structured(self.ann_file)
         if not isinstance(annotations, dict) or 'data_list' not in annotations:
             raise ValueError(
                 f'{self.ann_file}: expected an OpenMMLab 2.0 annotation file, '

@@ -1,19 +1,20 @@
 """Aggregate per-run metric files into a method comparison (mean ± std over
 seeds): a Markdown table and PNG plots."""
-import json
 import warnings
 import os.path as osp
 from typing import Dict, List, Sequence
 
 import numpy as np
 
+from ..utils.io import load_json
+
 COLUMNS = ('mAP', 'mAP_head', 'mAP_middle', 'mAP_tail')
 
 
 def load_metrics(path: str, prefix: str = 'mlt/') -> dict:
     """A ``tools/test.py --out X --out-item metrics`` file, prefix removed."""
-    with open(path) as f:
-        data = json.load(f)
+    data = load_json(path, 'Re-run tools/test.py with --out FILE '
+                     '--out-item metrics to rewrite it.')
     return {k[len(prefix):] if k.startswith(prefix) else k: v
             for k, v in data.items()}
 

@@ -1,11 +1,14 @@
 """GloVe label embeddings shipped with dab_mm (ML-GCN's, reordered)."""
 import os.path as osp
-import pickle
 
 import numpy as np
 
+from ..utils.io import load_pickle
+
 EMBEDDING_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'heads',
                          'label_embeddings')
+MLGCN_REPO = ('Megvii-Nanjing/ML-GCN @ '
+              '5517d6ff8012ead45c26a07b3a9d960cdaa0b9d1, ')
 SHIPPED = {'voc': 'voc_glove.npy', 'coco': 'coco_glove.npy'}
 
 
@@ -35,8 +38,7 @@ def load_label_embedding(source, num_classes: int) -> np.ndarray:
         if path.endswith('.npy'):
             source = np.load(path)
         else:
-            with open(path, 'rb') as f:
-                source = pickle.load(f)
+            source = load_pickle(path)
     emb = np.asarray(source, dtype=np.float32)
     if emb.ndim != 2 or emb.shape[0] != num_classes:
         raise ValueError(f'Label embedding from {where} has shape '
@@ -48,8 +50,7 @@ def load_label_embedding(source, num_classes: int) -> np.ndarray:
 def glove_from_mlgcn(pkl_path: str, class_names, mlgcn_names) -> np.ndarray:
     """Reorder ML-GCN's GloVe rows (stored in ``mlgcn_names`` order) to
     ``class_names`` order."""
-    with open(pkl_path, 'rb') as f:
-        vectors = np.asarray(pickle.load(f), dtype=np.float32)
+    vectors = np.asarray(load_pickle(pkl_path), dtype=np.float32)
     index = {n: i for i, n in enumerate(mlgcn_names)}
     missing = [n for n in class_names if n not in index]
     if missing:

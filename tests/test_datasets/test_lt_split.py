@@ -13,11 +13,16 @@ from dab_mm.datasets import MLTDataset, class_counts, packaged_annotation
 from dab_mm.datasets.lt_split import (build_long_tailed_split,
                                       cooccurrence_visit_order,
                                       pareto_target_counts)
-from dab_mm.datasets.mlt_annotations import (read_annotation_table,
-                                             read_coco_table, read_voc_table)
-from tests.fake_data import MLT, REPO, VOC_COUNTS, load_pickle, write_voc_xml
+from dab_mm.datasets.mlt_annotations import (LabelTable,
+                                             read_annotation_table,
+                                             read_coco_table, read_npz_table,
+                                             read_terse_table, read_voc_table)
+from dab_mm.datasets.mlt_reference import (label_digest,
+                                           load_mlt_reference,
+                                           voc2012_table_path)
+from tests.fake_data import (REPO, VOC_COUNTS, make_reference_copies,
+                             write_voc_xml)
 
-TERSE = osp.join(MLT, 'voc', 'terse_gt_2012.pkl')
 TOOL = 'tools/dataset_converters/build_lt_split.py'
 
 # Rows of the hand-checked table (classes a, b, c):
@@ -38,26 +43,37 @@ def load(path):
         return json.load(f)
 
 
+def readme_command(prefix):
+    """The README's command line that starts with ``prefix``, as arguments
+    (without ``python`` and the tool), and its ``--out`` value."""
+    with open(osp.join(REPO, 'README.md')) as f:
+        lines = [x.strip() for x in f if x.strip().startswith(prefix)]
+    assert len(lines) == 1, f'README: {len(lines)} lines start with {prefix}'
+    args = lines[0].split()[2:]
+    return args, args[args.index('--out') + 1]
+
+
 def test_reproduces_released_voc_mlt_exactly(tmp_path):
+    # The README's command, as written there (relative paths from the
+    # repository root), with the output moved to tmp_path.
+    args, readme_out = readme_command(f'python {TOOL} npz ')
+    assert readme_out.startswith('work_dirs/')
     out = tmp_path / 'voc'
-    log = run_tool('terse', TERSE, '--out', out)
+    args[args.index('--out') + 1] = str(out)
+    log = run_tool(*args)
     assert 'groups head 6, middle 6, tail 8' in log
     built = load(out / 'train.json')
     packaged = load(packaged_annotation('voc_mlt_train.json'))
-    # Same ids in the same order as the released img_id.txt, same labels.
-    ids = [osp.basename(d['img_path'])[:-4] for d in built['data_list']]
-    released = [x.strip() for x in open(osp.join(MLT, 'voc', 'img_id.txt'))
-                if x.strip()]
-    assert len(ids) == 1142 and ids == released
+    # Same ids in the same order as the released split, same labels: the
+    # digest of the released img_id.txt + class_freq.pkl labels.
+    ref = load_mlt_reference()['voc_mlt']['train']
+    records = [(d['img_path'], d['gt_label']) for d in built['data_list']]
+    assert len(records) == 1142
+    assert label_digest(records) == ref['labels_sha256']
     assert built['data_list'] == packaged['data_list']
-    freq = load_pickle('voc', 'class_freq.pkl')
-    assert [d['gt_label'] for d in built['data_list']] == [
-        np.flatnonzero(r).tolist() for r in freq['gt_labels']]
-    assert built['metainfo']['class_counts'] == VOC_COUNTS
-    split = load_pickle('voc', 'class_split.pkl')
+    assert built['metainfo']['class_counts'] == VOC_COUNTS == ref['class_freq']
     for k in ('head', 'middle', 'tail'):
-        assert built['metainfo']['groups'][k] == sorted(int(i)
-                                                        for i in split[k])
+        assert built['metainfo']['groups'][k] == ref['groups'][k]
     report = load(out / 'split.json')
     assert report['params'] == dict(b=6.0, max_count=800, min_count=1,
                                     tail=0.99, seed=0, targets=None,
@@ -132,8 +148,7 @@ def test_split_hand_checked():
 
 
 def test_split_is_deterministic_per_seed():
-    table = load_pickle('voc', 'terse_gt_2012.pkl')
-    y = np.asarray(table['gt_labels'])
+    y = read_npz_table(voc2012_table_path()).labels
     a = build_long_tailed_split(y, max_count=300, seed=3)
     b = build_long_tailed_split(y, max_count=300, seed=3)
     c = build_long_tailed_split(y, max_count=300, seed=4)
@@ -143,6 +158,40 @@ def test_split_is_deterministic_per_seed():
     # Targets depend on the visiting order only, not on the seed.
     assert a.targets.tolist() == c.targets.tolist()
     assert a.targets.max() == 300
+
+
+def test_shipped_voc2012_table(tmp_path):
+    table = read_npz_table(voc2012_table_path())
+    ref = load_mlt_reference()['voc2012_trainval']
+    assert table.labels.shape == (11540, 20) and ref['images'] == 11540
+    assert table.labels.sum(0).tolist() == ref['class_freq']
+    assert table.labels.sum(0).tolist()[:3] == [676, 571, 773]
+    assert label_digest(table.records()) == ref['labels_sha256']
+    assert table.img_paths[0] == 'VOC2012/JPEGImages/2008_000002.jpg'
+    assert table.classes[14] == 'person'
+    # The DB-Loss pickle format of the same table reads the same.
+    copies = make_reference_copies(str(tmp_path / 'copies'))
+    terse = read_terse_table(osp.join(copies, 'voc', 'terse_gt_2012.pkl'))
+    assert terse.img_paths == table.img_paths
+    assert np.array_equal(terse.labels, table.labels)
+
+
+def test_npz_table_round_trip_and_errors(tmp_path):
+    t = LabelTable(['x/a.jpg', 'x/b.jpg', 'c.jpg'], HAND[:3], ('a', 'b', 'c'),
+                   'hand-made')
+    t.save_npz(str(tmp_path / 't.npz'))
+    back = read_npz_table(str(tmp_path / 't.npz'))
+    assert back.img_paths == t.img_paths and back.classes == t.classes
+    assert np.array_equal(back.labels, t.labels) and back.source == 'hand-made'
+    bad = tmp_path / 'cut.npz'
+    bad.write_bytes((tmp_path / 't.npz').read_bytes()[:60])
+    with pytest.raises(ValueError, match='cut.npz.*truncated'):
+        read_npz_table(str(bad))
+    np.savez(tmp_path / 'other.npz', x=np.zeros(2))
+    with pytest.raises(ValueError, match='other.npz: not a label table'):
+        read_npz_table(str(tmp_path / 'other.npz'))
+    with pytest.raises(FileNotFoundError, match='nope.npz'):
+        read_npz_table(str(tmp_path / 'nope.npz'))
 
 
 def test_split_input_errors():

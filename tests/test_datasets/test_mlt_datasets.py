@@ -11,8 +11,14 @@ from dab_mm.datasets.mlt_annotations import (build_coco_mlt_from_json,
                                              build_from_reference,
                                              build_voc_mlt_from_xml)
 from mmpretrain.datasets.categories import VOC2007_CATEGORIES
-from tests.fake_data import (MLT, VOC_COUNTS, load_pickle, make_image_tree,
-                             write_image, write_voc_xml)
+from dab_mm.datasets.mlt_reference import (annotation_records,
+                                           derive_mlt_reference, label_digest,
+                                           load_mlt_reference,
+                                           voc2012_table_path)
+from dab_mm.datasets.mlt_annotations import read_npz_table
+from tests.fake_data import (REPO, VOC_COUNTS, make_image_tree,
+                             make_reference_copies, write_image,
+                             write_voc_xml)
 
 VOC_TEST_POS = [205, 250, 289, 176, 240, 183, 775, 332, 545, 127, 247, 433,
                 279, 233, 2097, 254, 98, 355, 259, 255]
@@ -47,13 +53,12 @@ def test_voc_mlt_reference_counts(voc_root):
     train = VOCMLT(data_root=voc_root, split='train')
     assert len(train) == 1142
     counts = class_counts(train)
-    assert counts.tolist() == VOC_COUNTS
-    assert counts.tolist() == load_pickle('voc', 'class_freq.pkl')['class_freq'].tolist()
+    ref = load_mlt_reference()['voc_mlt']
+    assert counts.tolist() == VOC_COUNTS == ref['train']['class_freq']
     assert sizes(class_groups(counts)) == [6, 6, 8]
-    split = load_pickle('voc', 'class_split.pkl')
     groups = class_groups(counts)
     for k in ('head', 'middle', 'tail'):
-        assert set(groups[k]) == {int(i) for i in split[k]}
+        assert groups[k] == ref['train']['groups'][k]
     assert train.metainfo['classes'] == VOC2007_CATEGORIES
     assert train.get_data_info(0)['img_path'] == osp.join(
         voc_root, 'VOC2012/JPEGImages/2008_000023.jpg')
@@ -61,20 +66,20 @@ def test_voc_mlt_reference_counts(voc_root):
 
     test = VOCMLT(data_root=voc_root, split='test')
     assert len(test) == 4952 and test.test_mode
-    assert class_counts(test).tolist() == VOC_TEST_POS
+    assert class_counts(test).tolist() == VOC_TEST_POS == \
+        ref['test']['class_freq']
 
 
 def test_coco_mlt_reference_counts(coco_root):
     train = COCOMLT(data_root=coco_root, split='train')
     assert len(train) == 1909
     counts = class_counts(train)
-    ref = load_pickle('coco', 'class_freq.pkl')['class_freq'].tolist()
-    assert counts.tolist() == ref
+    ref = load_mlt_reference()['coco_mlt']
+    assert counts.tolist() == ref['train']['class_freq']
     assert (counts.max(), counts.min()) == (1128, 6)
     groups = class_groups(counts)
     assert sizes(groups) == [22, 33, 25]
-    split = load_pickle('coco', 'class_split.pkl')
-    assert set(groups['tail']) == {int(i) for i in split['tail']}
+    assert groups == ref['train']['groups']
     test = COCOMLT(data_root=coco_root, split='test')
     assert len(test) == 5000
     labels_per_img = [len(test.get_cat_ids(i)) for i in range(len(test))]
@@ -82,11 +87,72 @@ def test_coco_mlt_reference_counts(coco_root):
     assert class_counts(test)[0] == 2693
 
 
-def test_reference_builder_reproduces_packaged_files(tmp_path):
-    out = build_from_reference(MLT, str(tmp_path))
+def test_packaged_files_match_released_labels():
+    """The shipped annotation files carry the released labels: their digests
+    equal those derived from the released split files (mlt_reference.json),
+    image order included."""
+    ref = load_mlt_reference()
+    for name in ('voc', 'coco'):
+        for split in ('train', 'test'):
+            records = annotation_records(
+                packaged_annotation(f'{name}_mlt_{split}.json'))
+            facts = ref[f'{name}_mlt'][split]
+            assert len(records) == facts['images']
+            assert label_digest(records) == facts['labels_sha256'], \
+                (name, split)
+    assert {s['file']: s['md5'] for s in ref['sources']}[
+        'voc/terse_gt_2012.pkl'] == '7201814d7ae7f652b464fa23dc5645ee'
+
+
+def test_label_digest_closed_form():
+    import hashlib
+    expect = hashlib.sha256(b'2008_000023 4 14 19\n000001\n').hexdigest()
+    assert label_digest([('VOC2012/JPEGImages/2008_000023.jpg', [19, 4, 14]),
+                         ('a/000001.png', [])]) == expect
+
+
+@pytest.fixture(scope='module')
+def reference_copies(tmp_path_factory):
+    return make_reference_copies(str(tmp_path_factory.mktemp('copies')))
+
+
+def test_reference_builder_reproduces_packaged_files(reference_copies,
+                                                     tmp_path):
+    # Copies of the released files in their formats (pickles, id lists,
+    # CPRFL lists in another order), re-serialised from the shipped facts.
+    out = build_from_reference(reference_copies, str(tmp_path))
     for name, path in out.items():
         assert filecmp.cmp(path, packaged_annotation(f'{name}.json'),
                            shallow=False), name
+
+
+def test_derive_script_reproduces_shipped_facts(reference_copies, tmp_path):
+    import subprocess
+    import sys
+    proc = subprocess.run(
+        [sys.executable, 'tools/dataset_converters/derive_reference_facts.py',
+         reference_copies, '--out', str(tmp_path)], cwd=REPO,
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = load(tmp_path / 'mlt_reference.json')
+    shipped = load_mlt_reference()
+    # The copies are not byte-identical to the released files, so only the
+    # list of source files, not their sizes / checksums, can match.
+    assert [s['file'] for s in got.pop('sources')] == \
+        [s['file'] for s in shipped.pop('sources')]
+    assert got == shipped
+    a = read_npz_table(str(tmp_path / 'voc2012_trainval_labels.npz'))
+    b = read_npz_table(voc2012_table_path())
+    assert a.img_paths == b.img_paths and a.classes == b.classes
+    assert np.array_equal(a.labels, b.labels) and a.source == b.source
+    # A missing copy is named with where it comes from.
+    import shutil
+    broken = tmp_path / 'broken'
+    shutil.copytree(reference_copies, broken)
+    (broken / 'coco' / 'class_split.pkl').unlink()
+    with pytest.raises(FileNotFoundError,
+                       match='coco/class_split.pkl.*longtail2017'):
+        derive_mlt_reference(str(broken), str(tmp_path / 'x'))
 
 
 def _records(path):
@@ -182,6 +248,38 @@ def test_missing_image_names_path(tmp_path):
 def test_missing_annotation_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.json'):
         VOCMLT(data_root=str(tmp_path), ann_file=str(tmp_path / 'nope.json'))
+
+
+def test_truncated_annotation_files_are_named(tmp_path):
+    """A cut-off or invalid JSON / YAML / pickle annotation file is reported
+    with its path and the position of the error, not a bare parse error."""
+    full = open(packaged_annotation('voc_mlt_train.json')).read()
+    cut = tmp_path / 'cut.json'
+    cut.write_text(full[:5000])
+    with pytest.raises(ValueError, match=r'cut\.json: not valid JSON \(.* at '
+                       r'line \d+, column \d+\)\. The file may be truncated'):
+        VOCMLT(ann_file=str(cut), check_files=False)
+    bad_yaml = tmp_path / 'bad.yaml'
+    bad_yaml.write_text('metainfo: {classes: [a, b]\ndata_list: [\n')
+    with pytest.raises(ValueError, match=r'bad\.yaml: not valid YAML'):
+        MLTDataset(ann_file=str(bad_yaml), check_files=False)
+    bad_pkl = tmp_path / 'bad.pkl'
+    bad_pkl.write_bytes(b'\x80\x04\x95')
+    with pytest.raises(ValueError, match=r'bad\.pkl: not a readable pickle'):
+        MLTDataset(ann_file=str(bad_pkl), check_files=False)
+    # COCO instances JSON for the converters, and metric files
+    from dab_mm.datasets.mlt_annotations import read_coco_table
+    from dab_mm.evaluation.comparison import load_metrics
+    coco = tmp_path / 'instances_train.json'
+    coco.write_text('{"images": [{"id": 1, "file_name": "a.jpg"}], "annot')
+    with pytest.raises(ValueError, match=r'instances_train\.json: not valid '
+                       r'JSON .* line 1, column'):
+        read_coco_table(str(coco))
+    metrics = tmp_path / 'metrics.json'
+    metrics.write_text('{"mlt/mAP": 51.2, ')
+    with pytest.raises(ValueError, match=r'metrics\.json: not valid JSON.*'
+                       r'Re-run tools/test.py'):
+        load_metrics(str(metrics))
 
 
 def test_label_out_of_range_names_file_and_line(tmp_path):

@@ -17,9 +17,13 @@ of the column sums of P(j | i); images are added or removed at random
   # "<image> <label> ..." text with --classes)
   python tools/dataset_converters/build_lt_split.py ann my_full_train.json --max 500 --out data/mine/mlt
 
-  # the released VOC-MLT, exactly, from the DB-Loss VOC2012 label table
-  python tools/dataset_converters/build_lt_split.py terse \
-      ../shared/data/mlt/voc/terse_gt_2012.pkl --out work_dirs/voc_mlt_rebuilt
+  # the released VOC-MLT, exactly, from the shipped VOC2012 trainval label
+  # table (a LabelTable .npz; dab_mm/datasets/annotations/README.md)
+  python tools/dataset_converters/build_lt_split.py npz \
+      dab_mm/datasets/annotations/voc2012_trainval_labels.npz --out work_dirs/voc_mlt_rebuilt
+
+  # the same from the DB-Loss repository's own table, if you have it
+  python tools/dataset_converters/build_lt_split.py terse terse_gt_2012.pkl --out work_dirs/voc_mlt_rebuilt
 
 Writes to --out: <name>.json (OpenMMLab 2.0 annotation file for MLTDataset /
 VOCMLT / COCOMLT / mmpretrain's MultiLabelDataset), split.json (targets,
@@ -40,18 +44,19 @@ sys.path.insert(0, REPO)
 from dab_mm.analysis import describe, write_dataset_statistics  # noqa: E402
 from dab_mm.datasets.lt_split import build_long_tailed_split  # noqa: E402
 from dab_mm.datasets.mlt_annotations import (  # noqa: E402
-    dump_annotation, read_annotation_table, read_coco_table, read_terse_table,
-    read_voc_table)
+    dump_annotation, read_annotation_table, read_coco_table, read_npz_table,
+    read_terse_table, read_voc_table)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('source', choices=['voc', 'coco', 'ann', 'terse'],
-                        help='input format')
+    parser.add_argument('source', choices=['voc', 'coco', 'ann', 'npz',
+                                           'terse'], help='input format')
     parser.add_argument('path', help='VOC year folder, COCO instances JSON, '
-                        'annotation file or terse_gt pickle')
+                        'annotation file, label table .npz or terse_gt '
+                        'pickle')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--name', default='train',
                         help='stem of the annotation file (default: train)')
@@ -102,6 +107,11 @@ def read_table(args):
         return read_coco_table(args.path, args.img_prefix, classes)
     if args.source == 'ann':
         return read_annotation_table(args.path, classes)
+    if args.source == 'npz':
+        if classes is not None:
+            raise SystemExit('--classes does not apply to npz: the table '
+                             'holds its class names.')
+        return read_npz_table(args.path)
     return read_terse_table(args.path, classes, args.path_format)
 
 

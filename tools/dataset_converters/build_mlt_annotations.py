@@ -2,9 +2,10 @@
 
 Three sources, one output format (OpenMMLab 2.0 annotation JSON):
 
-  # the files shipped in dab_mm/datasets/annotations, from the released splits
+  # the files shipped in dab_mm/datasets/annotations, from copies of the
+  # released split files (layout in dab_mm/datasets/annotations/README.md)
   python tools/dataset_converters/build_mlt_annotations.py reference \
-      ../shared/data/mlt --out dab_mm/datasets/annotations
+      COPIES --out dab_mm/datasets/annotations
 
   # from a raw VOCdevkit (VOC2012 XML for training, VOC2007 test XML)
   python tools/dataset_converters/build_mlt_annotations.py voc \
@@ -29,8 +30,8 @@ def parse_args(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__)
     parser.add_argument('source', choices=['reference', 'voc', 'coco'])
-    parser.add_argument('root', help='the shared mlt folder, the VOCdevkit '
-                        'folder or the COCO folder')
+    parser.add_argument('root', help='the folder of copies of the released '
+                        'split files, the VOCdevkit folder or the COCO folder')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--train-ids', help='file with one training image id '
                         'per line (voc/coco sources)')

@@ -7,7 +7,7 @@ import torch
 import dab_mm.datasets.samplers.class_aware_sampler as cas_module
 from dab_mm.datasets import ClassAwareSampler
 from mmpretrain.registry import DATA_SAMPLERS
-from tests.fake_data import load_pickle
+from tests.fake_data import voc_mlt_train_labels
 
 
 class ToyDataset:
@@ -33,7 +33,7 @@ def single_label_dataset(counts):
 
 
 def voc_dataset():
-    return ToyDataset(np.stack(load_pickle('voc', 'class_freq.pkl')['gt_labels']))
+    return ToyDataset(voc_mlt_train_labels())
 
 
 def test_registered_and_default_length():

@@ -1,12 +1,21 @@
+import hashlib
+import json
+import os.path as osp
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
 
 from dab_mm.datasets import COCO_CATEGORIES, LabelStats
+from dab_mm.datasets.voc_mlt import VOC2007_CATEGORIES as VOC2007
 from dab_mm.models import load_label_embedding, mlgcn_adjacency
+from dab_mm.models.label_embeddings import EMBEDDING_DIR
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-from tests.fake_data import SHARED
+from tests.fake_data import REPO
 
 # 4 images, 3 classes: n = [3, 3, 1]; both(0,1) = 2, both(0,2) = both(1,2) = 1
 LABELS = np.array([[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 1, 0]])
@@ -80,16 +89,24 @@ def test_shipped_embeddings():
     voc = load_label_embedding('voc', 20)
     coco = load_label_embedding('coco', 80)
     assert voc.shape == (20, 300) and coco.shape == (80, 300)
-    import pickle
-    with open(f'{SHARED}/data/mlgcn/coco/coco_glove_word2vec.pkl', 'rb') as f:
-        raw = pickle.load(f)
-    # ML-GCN rows are alphabetical; the documented permutation to COCO-id order
+    # ML-GCN rows are alphabetical; the documented permutation to COCO-id
+    # order: COCO class k is ML-GCN row perm[k].
     perm = [49, 9, 18, 44, 0, 16, 73, 74, 11, 72, 31, 63, 48, 8, 10, 20, 28,
             37, 56, 25, 30, 6, 79, 34, 2, 76, 36, 68, 64, 33, 59, 60, 62, 40,
             4, 5, 58, 65, 67, 13, 78, 26, 32, 41, 61, 14, 3, 1, 54, 46, 15,
             19, 38, 50, 29, 17, 22, 24, 51, 7, 27, 70, 75, 42, 45, 53, 39, 21,
             43, 47, 69, 57, 52, 12, 23, 77, 55, 66, 35, 71]
-    assert np.array_equal(coco, raw[perm])
+    raw = np.empty_like(coco)
+    raw[perm] = coco
+    # Undoing it gives ML-GCN's array as stored in its pickle: the SHA-256
+    # recorded from the source file when the vectors were derived.
+    with open(osp.join(EMBEDDING_DIR, 'sources.json')) as f:
+        sources = json.load(f)['sources']
+    for name, emb in (('voc', voc), ('coco', raw)):
+        assert hashlib.sha256(emb.tobytes()).hexdigest() == \
+            sources[name]['vectors_sha256'], name
+    assert sources['coco']['md5'] == '1977a47d8ba304e6f3f89788edf1ab9d'
+    assert sources['coco']['source_row_order'][49] == 'person'
     cat, dog = COCO_CATEGORIES.index('cat'), COCO_CATEGORIES.index('dog')
     assert np.array_equal(coco[cat], voc[7]) and np.array_equal(coco[dog], voc[11])
     with pytest.raises(ValueError, match=r'expected \(21, d\)'):
@@ -97,3 +114,33 @@ def test_shipped_embeddings():
     with pytest.raises(FileNotFoundError, match='nope.npy'):
         load_label_embedding('nope.npy', 3)
     assert np.array_equal(load_label_embedding(None, 3), np.eye(3))
+
+
+def test_embedding_tool_rebuilds_shipped_files(tmp_path):
+    """build_label_embeddings.py on ML-GCN-format pickles (rows in ML-GCN's
+    order, re-serialised from the shipped vectors) writes the shipped .npy
+    files and the same vector digests."""
+    with open(osp.join(EMBEDDING_DIR, 'sources.json')) as f:
+        shipped = json.load(f)['sources']
+    src = tmp_path / 'mlgcn'
+    for name in ('voc', 'coco'):
+        emb = load_label_embedding(name, 20 if name == 'voc' else 80)
+        order = shipped[name]['source_row_order']
+        classes = VOC2007 if name == 'voc' else COCO_CATEGORIES
+        raw = np.stack([emb[list(classes).index(n)] for n in order])
+        (src / name).mkdir(parents=True)
+        with open(src / name / f'{name}_glove_word2vec.pkl', 'wb') as f:
+            pickle.dump(raw, f)
+    proc = subprocess.run(
+        [sys.executable, 'tools/dataset_converters/build_label_embeddings.py',
+         str(src), '--out', str(tmp_path / 'out')], cwd=REPO,
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(tmp_path / 'out' / 'sources.json') as f:
+        got = json.load(f)['sources']
+    for name in ('voc', 'coco'):
+        assert np.array_equal(
+            np.load(tmp_path / 'out' / f'{name}_glove.npy'),
+            np.load(osp.join(EMBEDDING_DIR, f'{name}_glove.npy')))
+        for key in ('vectors_sha256', 'source_row_order', 'shape', 'origin'):
+            assert got[name][key] == shipped[name][key], (name, key)
