@@ -83,31 +83,46 @@ def db_loss(cls_score: torch.Tensor,
             neg_scale: float = 1.0,
             gamma: float = 0.0,
             reduction: str = 'mean',
-            avg_factor: Optional[float] = None) -> torch.Tensor:
+            avg_factor: Optional[float] = None,
+            prior_bias_sign: int = 1) -> torch.Tensor:
     """Functional DB loss: (re-weighted) BCE with negative-tolerant
-    regularisation and an optional focal term.
+    regularisation and an optional focal term, as the DB authors' released
+    code computes it (docs/method.md §7).
 
-    Element loss, with ν the class prior bias and λ the negative scale::
+    Element loss, with ν the class prior bias, λ the negative scale and
+    z' = z + ν the shifted logit::
 
-        positive: l = log(1 + exp(-(z - ν)))
-        negative: l = (1 / λ) log(1 + exp(λ (z - ν)))
-        focal:    l <- (1 - exp(-l))^γ · l      (p_t = exp(-l))
-        weighted: l <- w · l
+        positive: l = log(1 + exp(-z')),            focal factor σ(-z')^γ
+        negative: l = (1 / λ) log(1 + exp(λ z')),   focal factor σ(λ z')^γ
+        weighted: l <- w · factor · l
 
-    With ν = 0, λ = 1, γ = 0 and no weight this is plain BCE. ``'mean'``
+    The focal factor is (1 - p_t)^γ with p_t = exp(-BCE(s, y)) of the
+    *unweighted* BCE of the scaled logit s (z' for positives, λ z' for
+    negatives): the 1/λ and the weight multiply the loss after it. With
+    ν = 0, λ = 1, γ = 0 and no weight this is plain BCE. ``'mean'``
     averages over all B·C elements; ``avg_factor`` counts samples (the sum is
     divided by ``avg_factor * C``), as for :func:`dab_loss`.
+
+    ``prior_bias_sign=-1`` subtracts the bias instead (z' = z - ν, the sign
+    of the DB paper's formula as this project first read it; it raises the
+    logits of rare classes instead of lowering them).
     """
     check_multilabel_input('DBLoss', cls_score, label)
+    if prior_bias_sign not in (1, -1):
+        raise ValueError(f'DBLoss: prior_bias_sign must be 1 (add, the '
+                         f'released code) or -1, got {prior_bias_sign!r}.')
     with torch.autocast(device_type=cls_score.device.type, enabled=False):
         z = cls_score.float()
-        y = (label > 0).float()
+        pos = label > 0
         if prior_bias is not None:
-            z = z - prior_bias.to(z.device).float()
-        loss = y * -F.logsigmoid(z) + \
-            (1.0 - y) * -F.logsigmoid(-neg_scale * z) / neg_scale
+            z = z + prior_bias_sign * prior_bias.to(z.device).float()
+        # s: the scaled logit whose BCE against the label is softplus(s)
+        s = torch.where(pos, -z, neg_scale * z)
+        loss = F.softplus(s)
         if gamma:
-            loss = (-torch.expm1(-loss)).pow(gamma) * loss
+            loss = torch.sigmoid(s).pow(gamma) * loss
+        if neg_scale != 1.0:
+            loss = torch.where(pos, loss, loss / neg_scale)
         if weight is not None:
             loss = loss * weight.float()
         return reduce_elementwise(loss, reduction, avg_factor)
@@ -138,9 +153,13 @@ class DBLoss(nn.Module):
     i by n_i^-1 / n_i^-1/2, normalised to mean 1 in each mini-batch; ``'CB'``
     is the class-balanced weight (see :func:`class_balanced_weight`).
 
-    Negative-tolerant regularisation: logits are shifted by the class prior
-    bias ``ν_i = (kappa / neg_scale) · log(p_i / (1 - p_i))`` with
-    ``p_i = n_i / N``, and negatives are scaled by λ = ``neg_scale``. (The
+    Negative-tolerant regularisation, as the DB authors' released code
+    computes it: the class prior bias
+    ``ν_i = (kappa / neg_scale) · log(p_i / (1 - p_i))`` with ``p_i = n_i / N``
+    is added to the logits (negative for rare classes, so a rare class
+    starts near its prior), and negatives are scaled by λ = ``neg_scale``
+    (loss ``(1/λ) log(1 + exp(λ z'))``). The focal factor is computed from
+    the unweighted BCE of the scaled logit (σ(λ z')^γ for a negative). (The
     bias carries 1/λ so that DB's published κ = 0.05 gives the published
     biases; on VOC-MLT ν ranges over [-0.0565, 0.0075] with λ = 5.)
 
@@ -166,6 +185,8 @@ class DBLoss(nn.Module):
         reduction (str): ``'none'``, ``'mean'`` or ``'sum'``. Defaults to
             ``'mean'``.
         loss_weight (float): Multiplier (DB-Focal uses 2). Defaults to 1.0.
+        prior_bias_sign (int): 1 adds ν to the logits (the released code,
+            default); -1 subtracts it (the other reading, docs/method.md §7).
     """
 
     def __init__(self,
@@ -181,8 +202,14 @@ class DBLoss(nn.Module):
                  neg_scale: float = 1.0,
                  gamma: float = 0.0,
                  reduction: str = 'mean',
-                 loss_weight: float = 1.0):
+                 loss_weight: float = 1.0,
+                 prior_bias_sign: int = 1):
         super().__init__()
+        if prior_bias_sign not in (1, -1):
+            raise ValueError('DBLoss: prior_bias_sign must be 1 (add ν, the '
+                             'released code) or -1 (subtract), got '
+                             f'{prior_bias_sign!r}.')
+        self.prior_bias_sign = prior_bias_sign
         if reweight_func not in REWEIGHT_FUNCS:
             raise ValueError(f'DBLoss: reweight_func must be one of '
                              f'{REWEIGHT_FUNCS}, got {reweight_func!r}.')
@@ -297,7 +324,8 @@ class DBLoss(nn.Module):
             neg_scale=self.neg_scale,
             gamma=self.gamma,
             reduction=reduction_override or self.reduction,
-            avg_factor=avg_factor)
+            avg_factor=avg_factor,
+            prior_bias_sign=self.prior_bias_sign)
 
     def extra_repr(self) -> str:
         return (f'reweight_func={self.reweight_func!r}, kappa={self.kappa}, '

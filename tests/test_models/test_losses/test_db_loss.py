@@ -43,9 +43,96 @@ def test_ntr_closed_form():
     nu = [0.5 / 4 * math.log((c / n_img) / (1 - c / n_img)) for c in counts]
     got = loss(torch.zeros(1, 2), torch.tensor([[1., 0.]]),
                reduction_override='none')[0]
-    pos = math.log(1 + math.exp(nu[0]))          # log(1 + e^{-(0 - nu)})
-    neg = math.log(1 + math.exp(-4 * nu[1])) / 4  # (1/λ) log(1 + e^{λ(0 - nu)})
+    # the released code adds the bias: z' = z + nu
+    pos = math.log(1 + math.exp(-nu[0]))         # log(1 + e^{-(0 + nu)})
+    neg = math.log(1 + math.exp(4 * nu[1])) / 4  # (1/λ) log(1 + e^{λ(0 + nu)})
     assert got.tolist() == pytest.approx([pos, neg], rel=1e-6)
+    # the other reading subtracts it
+    other = DBLoss(class_counts=counts, num_images=n_img, kappa=0.5,
+                   neg_scale=4.0, prior_bias_sign=-1)
+    got = other(torch.zeros(1, 2), torch.tensor([[1., 0.]]),
+                reduction_override='none')[0]
+    assert got.tolist() == pytest.approx(
+        [math.log(1 + math.exp(nu[0])), math.log(1 + math.exp(-4 * nu[1])) / 4],
+        rel=1e-6)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def test_db_focal_single_elements_closed_form():
+    """DB-Focal as its authors run it, element by element: a rare (n = 4)
+    and a frequent (n = 775) class of N = 1142, λ = 5, κ = 0.05, γ = 2."""
+    n, big_n, lam, kappa = [4, 775], 1142, 5.0, 0.05
+    nu = [kappa / lam * math.log((c / big_n) / (1 - c / big_n)) for c in n]
+    assert nu[0] < 0 < nu[1]  # rare classes start below, frequent above
+    loss = DBLoss(class_counts=n, num_images=big_n, kappa=kappa,
+                  neg_scale=lam, gamma=2.0)
+    z = torch.tensor([[0.3, -0.2], [-0.4, 1.1]])
+    y = torch.tensor([[1., 0.], [0., 1.]])
+    got = loss(z, y, reduction_override='none')
+
+    def positive(zz, v):
+        zp = zz + v
+        return _sigmoid(-zp)**2 * math.log(1 + math.exp(-zp))
+
+    def negative(zz, v):
+        zp = zz + v
+        return _sigmoid(lam * zp)**2 * math.log(1 + math.exp(lam * zp)) / lam
+
+    expect = [[positive(0.3, nu[0]), negative(-0.2, nu[1])],
+              [negative(-0.4, nu[0]), positive(1.1, nu[1])]]
+    assert got.tolist()[0] == pytest.approx(expect[0], rel=1e-5)
+    assert got.tolist()[1] == pytest.approx(expect[1], rel=1e-5)
+    # Not the focal factor of the loss already divided by λ:
+    zp = -0.2 + nu[1]
+    l_div = math.log(1 + math.exp(lam * zp)) / lam
+    wrong = (1 - math.exp(-l_div))**2 * l_div
+    assert abs(wrong - expect[0][1]) > 0.2 * expect[0][1]
+    # The weight and loss_weight multiply afterwards.
+    w = torch.tensor([[0.5, 2.0], [1.5, 0.25]])
+    got_w = DBLoss(class_counts=n, num_images=big_n, kappa=kappa,
+                   neg_scale=lam, gamma=2.0, loss_weight=2.0)(
+                       z, y, weight=w, reduction_override='none')
+    assert torch.allclose(got_w, 2.0 * w * got, rtol=1e-6)
+
+
+def authors_db_focal(z, y, counts, num_images, weight, kappa, lam, gamma,
+                     loss_weight):
+    """Float64 re-derivation of DB-Focal as the authors' code computes it:
+    add the prior bias, scale negative logits by λ, BCE with logits, p_t
+    from that unweighted BCE, then focal factor, weight / λ, mean."""
+    z, y, w = (t.double() for t in (z, y, weight))
+    p = counts.double() / num_images
+    logits = z + kappa / lam * torch.log(p / (1 - p))
+    logits = logits * y + logits * (1 - y) * lam
+    bce = torch.clamp(logits, min=0) - logits * y + \
+        torch.log1p(torch.exp(-logits.abs()))
+    pt = torch.exp(-bce)
+    w = w * y + w / lam * (1 - y)
+    return loss_weight * ((1 - pt)**gamma * bce * w).mean()
+
+
+def test_db_focal_equals_authors_formulas_on_random_inputs():
+    y, counts = voc()
+    torch.manual_seed(0)
+    for batch in range(3):
+        idx = torch.randint(0, len(y), (16, ))
+        z = (torch.randn(16, 20) * 4).requires_grad_(True)
+        loss = DBLoss(class_counts=counts, num_images=1142,
+                      reweight_func='rebalance', alpha=0.1, beta=10.0, mu=0.3,
+                      kappa=0.05, neg_scale=5.0, gamma=2.0, loss_weight=2.0)
+        got = loss(z, y[idx])
+        got.backward()
+        z64 = z.detach().double().requires_grad_(True)
+        ref = authors_db_focal(z64, y[idx], counts, 1142,
+                               loss.element_weight(y[idx]), 0.05, 5.0, 2.0,
+                               2.0)
+        ref.backward()
+        assert got.item() == pytest.approx(ref.item(), rel=1e-5)
+        assert torch.allclose(z.grad.double(), z64.grad, rtol=1e-4,
+                              atol=1e-9)
 
 
 def test_reference_numbers_on_real_voc_counts():
