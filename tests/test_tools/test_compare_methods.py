@@ -57,9 +57,36 @@ def test_compare_two_methods_two_seeds(tmp_path):
         res = json.load(f)
     assert res['seeds'] == [0, 1] and len(res['class_counts']) == 20
 
-    # a second call reuses the metric files instead of training again
+    assert set(res['run_info']['dab_r18w32_fd_mlt'][str(0)]) == {
+        'commit', 'machine', 'config_sha256', 'seconds'}
+    assert 'Where each run was made' in md and 'dab_r18w32_fd_mlt (seeds 0, ' \
+        '1)' in md
+
+    # a second call reuses the recorded runs (no work dirs needed)
+    import shutil
+    shutil.rmtree(work)
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
                           timeout=300)
-    assert proc.returncode == 0
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count('(recorded;') == 4
     assert open(osp.join(out, 'results.md')).read().split('Command')[0] == \
         md.split('Command')[0]
+
+    # --rerun makes a method's runs recorded at another commit again, and a
+    # run whose resolved config changed is made again too
+    res['run_info']['erm_r18w32_fd_mlt']['1']['commit'] = 'an older commit'
+    res['run_info']['dab_r18w32_fd_mlt']['0']['config_sha256'] = 'changed'
+    with open(osp.join(out, 'results.json'), 'w') as f:
+        json.dump(res, f)
+    proc = subprocess.run(cmd + ['--rerun', 'erm_r18w32_fd_mlt'], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [x for x in proc.stdout.splitlines() if x.startswith('[')]
+    assert [x.split(': mAP')[0] for x in lines] == [
+        '[1/4] erm_r18w32_fd_mlt seed 0', '[2/4] erm_r18w32_fd_mlt seed 1',
+        '[3/4] dab_r18w32_fd_mlt seed 0', '[4/4] dab_r18w32_fd_mlt seed 1']
+    assert ['(ran;' in x for x in lines] == [False, True, True, False]
+    assert 'its config changed' in proc.stdout
+    with pytest.raises(subprocess.CalledProcessError):
+        subprocess.run(cmd + ['--rerun', 'nope'], cwd=REPO, check=True,
+                       capture_output=True, timeout=300)

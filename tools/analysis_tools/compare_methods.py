@@ -8,13 +8,24 @@ results.json and PNG plots.
 
 Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S`` in
 ``WORK_ROOT/<config name>/seed_S``, then ``tools/test.py`` on its last
-checkpoint with ``--out metrics.json --out-item metrics``. A run whose
-metrics file exists is not repeated, so an interrupted comparison resumes.
-The table is computed only from those metric files.
+checkpoint with ``--out metrics.json --out-item metrics``.
+
+Resuming: a run already recorded in ``OUT/results.json`` (metrics, the
+commit and machine it ran on, a digest of its resolved config) is not
+repeated, nor is one whose metrics file exists in the work root; results.json
+is rewritten after every new run, so a study can span sessions and its
+partial results can be committed as they come. A recorded run whose resolved
+config has changed since is run again; ``--rerun NAME ...`` runs the named
+methods again (e.g. after a change in their code), discarding their recorded
+runs and work dirs. The table is computed only from the recorded metrics.
 """
 import argparse
+import hashlib
+import json
 import os
 import os.path as osp
+import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -29,6 +40,7 @@ from mmengine.config import DictAction  # noqa: E402
 from dab_mm.analysis.results import training_label_stats  # noqa: E402
 from dab_mm.evaluation.comparison import (aggregate, load_metrics,  # noqa
                                           markdown_table, plot_comparison)
+from dab_mm.utils.io import load_json  # noqa: E402
 
 
 def method_name(config: str) -> str:
@@ -88,6 +100,80 @@ def git_commit(out_dir):
         return 'unknown'
 
 
+def config_digest(config, cfg_options):
+    """SHA-256 of the resolved config (with the overrides every run gets),
+    to notice a recorded run whose config has changed since."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        ns = argparse.Namespace()
+        DictAction(option_strings=[], dest='opts')(None, ns, list(cfg_options))
+        cfg.merge_from_dict(ns.opts)
+    text = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def machine():
+    model = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            names = [x.split(':', 1)[1].strip() for x in f
+                     if x.startswith('model name')]
+        if names:
+            model = names[0]
+    except OSError:
+        pass
+    return f'{model}, {os.cpu_count()} CPUs'
+
+
+def load_recorded(out_dir):
+    """``(runs, info)`` of an earlier results.json in ``out_dir``: metrics
+    and provenance per method and seed (seeds as ints)."""
+    path = osp.join(out_dir, 'results.json')
+    if not osp.isfile(path):
+        return {}, {}
+    data = load_json(path, 'Remove it (and the runs it recorded will be '
+                     'made again) or restore it from git.')
+    runs = {m: {int(s): r for s, r in by_seed.items()}
+            for m, by_seed in data.get('runs', {}).items()}
+    info = {m: {int(s): r for s, r in by_seed.items()}
+            for m, by_seed in data.get('run_info', {}).items()}
+    for m, by_seed in runs.items():  # files written before run_info existed
+        for s in by_seed:
+            info.setdefault(m, {}).setdefault(
+                s, dict(commit=data.get('commit', 'unknown')))
+    return runs, info
+
+
+def write_results(out_dir, command, seeds, counts, runs, info, commit):
+    os.makedirs(out_dir, exist_ok=True)
+    summary = aggregate(runs)
+    with open(osp.join(out_dir, 'results.json'), 'w') as f:
+        json.dump(dict(
+            command=command, commit=commit, seeds=seeds,
+            class_counts=np.asarray(counts).tolist(), runs=runs,
+            run_info=info,
+            summary={m: {k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                         for k, v in row.items()}
+                     for m, row in summary.items()}), f, indent=1)
+    return summary
+
+
+def provenance_lines(info):
+    """One line per (commit, machine): which runs were made there."""
+    groups = {}
+    for method, by_seed in info.items():
+        for seed, r in sorted(by_seed.items()):
+            key = (r.get('commit', 'unknown'), r.get('machine', 'not recorded'))
+            groups.setdefault(key, {}).setdefault(method, []).append(seed)
+    lines = []
+    for (commit, where), methods in groups.items():
+        what = '; '.join(f'{m} (seeds {", ".join(map(str, s))})'
+                         for m, s in methods.items())
+        lines.append(f'- commit `{commit}`, machine: {where}: {what}')
+    return '\n'.join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
@@ -98,28 +184,67 @@ def main(argv=None):
     parser.add_argument('--out', required=True, help='results folder')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='key=value overrides applied to every run')
+    parser.add_argument('--rerun', nargs='+', default=[], metavar='NAME',
+                        help='methods (config names) whose runs recorded at '
+                        'another commit are made again')
     args = parser.parse_args(argv)
+    names = [method_name(c) for c in args.configs]
+    unknown = sorted(set(args.rerun) - set(names))
+    if unknown:
+        raise SystemExit(f'--rerun {" ".join(unknown)}: not among the '
+                         f'configs ({", ".join(names)}).')
     command = 'python tools/analysis_tools/compare_methods.py ' + ' '.join(
         (argv if argv is not None else sys.argv[1:]))
     commit = git_commit(args.out)
+    where = machine()
+    counts = training_counts(args.configs[0], args.cfg_options)
+    recorded, recorded_info = load_recorded(args.out)
 
-    runs, total = {}, len(args.configs) * len(args.seeds)
+    runs, info, total = {}, {}, len(args.configs) * len(args.seeds)
     start, done = time.time(), 0
-    for config in args.configs:
-        name = method_name(config)
-        runs[name] = {}
+    for config, name in zip(args.configs, names):
+        digest = config_digest(config, args.cfg_options)
+        runs[name], info[name] = {}, {}
         for seed in args.seeds:
             work_dir = osp.join(args.work_root, name, f'seed_{seed}')
-            path = train_and_test(config, seed, work_dir, args.cfg_options)
-            runs[name][seed] = load_metrics(path)
+            old = recorded_info.get(name, {}).get(seed)
+            # --rerun: runs recorded at another commit are made again
+            reuse = seed in recorded.get(name, {}) and (
+                name not in args.rerun or old.get('commit') == commit)
+            if reuse and old.get('config_sha256') not in (None, digest):
+                print(f'{name} seed {seed}: its config changed since it was '
+                      'recorded; running it again.', flush=True)
+                reuse = False
+            if reuse:
+                runs[name][seed], info[name][seed] = recorded[name][seed], old
+                how = 'recorded'
+            else:
+                if name in args.rerun and osp.isdir(work_dir):
+                    shutil.rmtree(work_dir)
+                t0 = time.time()
+                fresh = not osp.isfile(osp.join(work_dir, 'metrics.json'))
+                path = train_and_test(config, seed, work_dir,
+                                      args.cfg_options)
+                runs[name][seed] = load_metrics(path)
+                info[name][seed] = dict(
+                    commit=commit, machine=where, config_sha256=digest,
+                    seconds=round(time.time() - t0, 1) if fresh else None)
+                how = 'ran' if fresh else 'from its metrics file'
+                # partial results: every recorded run, updated by this one
+                merged_runs = {m: dict(r) for m, r in recorded.items()}
+                merged_info = {m: dict(r) for m, r in recorded_info.items()}
+                for m in runs:
+                    merged_runs.setdefault(m, {}).update(runs[m])
+                    merged_info.setdefault(m, {}).update(info[m])
+                write_results(args.out, command, args.seeds, counts,
+                              merged_runs, merged_info, commit)
             done += 1
             print(f'[{done}/{total}] {name} seed {seed}: mAP '
-                  f'{runs[name][seed]["mAP"]:.2f} '
-                  f'({time.time() - start:.0f} s elapsed)', flush=True)
+                  f'{runs[name][seed]["mAP"]:.2f} ({how}; '
+                  f'{time.time() - start:.0f} s elapsed)', flush=True)
 
-    summary = aggregate(runs)
-    os.makedirs(args.out, exist_ok=True)
-    counts = training_counts(args.configs[0], args.cfg_options)
+    summary = write_results(args.out, command, args.seeds, counts, runs, info,
+                            commit)
     plots = plot_comparison(summary, counts, args.out)
     table = markdown_table(summary)
     with open(osp.join(args.out, 'results.md'), 'w') as f:
@@ -127,19 +252,13 @@ def main(argv=None):
                 'mAP in %, mean ± sample std over the seeds; groups by '
                 'training count (head >= 100, middle 20-99, tail < 20).\n\n'
                 f'Command: `{command}`\n\nCommit: `{commit}`\n\n'
-                f'Per-run metric files: `{args.work_root}/<method>/seed_<s>/'
+                'Where each run was made (runs recorded earlier keep their '
+                'commit):\n\n' + provenance_lines(info) + '\n\n'
+                f'Per-run metrics: `results.json` (`runs`); metric files of '
+                f'the runs made here: `{args.work_root}/<method>/seed_<s>/'
                 'metrics.json`.\n\n' +
                 ''.join(f'![{osp.basename(p)}]({osp.basename(p)})\n'
                         for p in plots))
-    import json
-    with open(osp.join(args.out, 'results.json'), 'w') as f:
-        json.dump(dict(
-            command=command, commit=commit, seeds=args.seeds,
-            class_counts=np.asarray(counts).tolist(),
-            runs=runs,
-            summary={m: {k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                         for k, v in row.items()}
-                     for m, row in summary.items()}), f, indent=1)
     print(table)
     print(f'Written to {args.out}: results.md, results.json, ' +
           ', '.join(osp.basename(p) for p in plots))
