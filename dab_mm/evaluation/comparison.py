@@ -125,3 +125,95 @@ def plot_comparison(summary: Dict[str, dict], class_counts: Sequence[int],
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
     return paths
+
+
+def paired_tests(runs: Dict[str, Dict[int, dict]], reference: str,
+                 column: str = 'mAP') -> Dict[str, dict]:
+    """Paired two-sided t-test of every method against ``reference`` on the
+    seeds both have (the same seed gives both methods the same data order
+    and initialisation of everything but the loss/sampler).
+
+    Returns ``{method: {'n', 'diff' (mean of method - reference), 'diff_std'
+    (sample std of the differences), 't', 'p'}}``; ``t``/``p`` are NaN with
+    fewer than 2 common seeds or identical differences.
+    """
+    from scipy import stats
+    if reference not in runs:
+        raise KeyError(f'paired test: reference method {reference!r} has no '
+                       f'runs (methods: {", ".join(runs)}).')
+    out = {}
+    for method, by_seed in runs.items():
+        if method == reference:
+            continue
+        seeds = sorted(set(by_seed) & set(runs[reference]))
+        a = np.array([by_seed[s][column] for s in seeds], dtype=float)
+        b = np.array([runs[reference][s][column] for s in seeds], dtype=float)
+        d = a - b
+        row = dict(n=len(seeds), diff=float(d.mean()) if len(d) else np.nan,
+                   diff_std=float(d.std(ddof=1)) if len(d) > 1 else np.nan,
+                   t=np.nan, p=np.nan)
+        if len(d) > 1 and np.ptp(d) > 0:
+            res = stats.ttest_rel(a, b)
+            row.update(t=float(res.statistic), p=float(res.pvalue))
+        out[method] = row
+    return out
+
+
+def paired_table(tests: Dict[str, Dict[str, dict]]) -> str:
+    """Markdown: one row per method, for each reference the mean paired
+    difference ± its std and the two-sided p of the paired t-test."""
+    refs = list(tests)
+    methods = []
+    for r in refs:
+        methods += [m for m in tests[r] if m not in methods]
+    lines = ['| method | ' + ' | '.join(f'Δ vs {r} | p' for r in refs) + ' |',
+             '|---|' + '---|---|' * len(refs)]
+    for m in methods:
+        cells = []
+        for r in refs:
+            row = tests[r].get(m)
+            if row is None:
+                cells += ['—', '—']
+                continue
+            cells.append(f'{row["diff"]:+.2f} ± {row["diff_std"]:.2f} '
+                         f'(n={row["n"]})')
+            cells.append('—' if np.isnan(row['p']) else f'{row["p"]:.3f}')
+        lines.append(f'| {m} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot_sensitivity(summary: Dict[str, dict],
+                     factors: Dict[str, List[tuple]], out_path: str,
+                     columns: Sequence[str] = COLUMNS) -> str:
+    """One panel per factor: mAP (mean ± std over seeds) against the
+    factor's value, one line per group column. ``factors`` maps a factor
+    name to ``[(value, method), ...]``."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(factors), figsize=(4.5 * len(factors), 4),
+                             squeeze=False)
+    names = dict(zip(COLUMNS, ('total', 'head', 'middle', 'tail')))
+    for ax, (factor, points) in zip(axes[0], factors.items()):
+        missing = [m for _, m in points if m not in summary]
+        if missing:
+            raise KeyError(f'sensitivity {factor}: no runs of {missing}.')
+        points = sorted(points, key=lambda p: p[0])
+        xs = [v for v, _ in points]
+        for col in columns:
+            rows = [summary[m] for _, m in points]
+            if not all(col in r for r in rows):
+                continue
+            ax.errorbar(xs, [r[col][0] for r in rows],
+                        yerr=[r[col][1] for r in rows], marker='o', ms=4,
+                        capsize=3, label=names.get(col, col),
+                        lw=2 if col == 'mAP' else 1)
+        ax.set_xticks(xs)
+        ax.set_xlabel(factor)
+        ax.set_ylabel('mAP (%), mean ± std over seeds')
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=120)
+    plt.close(fig)
+    return out_path

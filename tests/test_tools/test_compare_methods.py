@@ -78,15 +78,28 @@ def test_compare_two_methods_two_seeds(tmp_path):
     res['run_info']['dab_r18w32_fd_mlt']['0']['config_sha256'] = 'changed'
     with open(osp.join(out, 'results.json'), 'w') as f:
         json.dump(res, f)
-    proc = subprocess.run(cmd + ['--rerun', 'erm_r18w32_fd_mlt'], cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
+    # (seed-major order, with paired tests and a sensitivity plot)
+    proc = subprocess.run(
+        cmd + ['--rerun', 'erm_r18w32_fd_mlt', '--seed-major', '--paired',
+               'erm_r18w32_fd_mlt', '--sensitivity',
+               'x=1:dab_r18w32_fd_mlt,0:erm_r18w32_fd_mlt'], cwd=REPO,
+        capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [x for x in proc.stdout.splitlines() if x.startswith('[')]
     assert [x.split(': mAP')[0] for x in lines] == [
-        '[1/4] erm_r18w32_fd_mlt seed 0', '[2/4] erm_r18w32_fd_mlt seed 1',
-        '[3/4] dab_r18w32_fd_mlt seed 0', '[4/4] dab_r18w32_fd_mlt seed 1']
+        '[1/4] erm_r18w32_fd_mlt seed 0', '[2/4] dab_r18w32_fd_mlt seed 0',
+        '[3/4] erm_r18w32_fd_mlt seed 1', '[4/4] dab_r18w32_fd_mlt seed 1']
     assert ['(ran;' in x for x in lines] == [False, True, True, False]
     assert 'its config changed' in proc.stdout
+    md = open(osp.join(out, 'results.md')).read()
+    assert '## Paired tests' in md and '| dab_r18w32_fd_mlt | ' in \
+        md.split('## Paired tests')[1]
+    assert 'x = 0 (erm_r18w32_fd_mlt)' in md
+    assert osp.getsize(osp.join(out, 'sensitivity.png')) > 5000
+    with open(osp.join(out, 'results.json')) as f:
+        res = json.load(f)
+    assert res['paired_tests']['erm_r18w32_fd_mlt']['dab_r18w32_fd_mlt'][
+        'n'] == 2
     with pytest.raises(subprocess.CalledProcessError):
         subprocess.run(cmd + ['--rerun', 'nope'], cwd=REPO, check=True,
                        capture_output=True, timeout=300)

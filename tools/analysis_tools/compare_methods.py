@@ -14,10 +14,17 @@ Resuming: a run already recorded in ``OUT/results.json`` (metrics, the
 commit and machine it ran on, a digest of its resolved config) is not
 repeated, nor is one whose metrics file exists in the work root; results.json
 is rewritten after every new run, so a study can span sessions and its
-partial results can be committed as they come. A recorded run whose resolved
+partial results can be committed as they come (--seed-major runs every
+method with one seed before the next seed; --reuse takes runs recorded by
+other comparisons' results.json). A recorded run whose resolved
 config has changed since is run again; ``--rerun NAME ...`` runs the named
 methods again (e.g. after a change in their code), discarding their recorded
 runs and work dirs. The table is computed only from the recorded metrics.
+
+--paired NAME ... adds paired two-sided t-tests of every method against each
+named method on their common seeds (mAP); --sensitivity FACTOR=V:NAME,V:NAME
+(repeatable) plots and tabulates methods that differ in one factor, e.g.
+--sensitivity 'gamma-=0:dab-gneg0_effl0_fd_mlt,3:dab_effl0_fd_mlt'.
 """
 import argparse
 import hashlib
@@ -38,8 +45,9 @@ sys.path.insert(0, REPO)
 from mmengine.config import DictAction  # noqa: E402
 
 from dab_mm.analysis.results import training_label_stats  # noqa: E402
-from dab_mm.evaluation.comparison import (aggregate, load_metrics,  # noqa
-                                          markdown_table, plot_comparison)
+from dab_mm.evaluation.comparison import (  # noqa: E402
+    aggregate, load_metrics, markdown_table, paired_table, paired_tests,
+    plot_comparison, plot_sensitivity)
 from dab_mm.utils.io import load_json  # noqa: E402
 
 
@@ -126,10 +134,10 @@ def machine():
     return f'{model}, {os.cpu_count()} CPUs'
 
 
-def load_recorded(out_dir):
+def load_recorded(out_dir, name='results.json'):
     """``(runs, info)`` of an earlier results.json in ``out_dir``: metrics
     and provenance per method and seed (seeds as ints)."""
-    path = osp.join(out_dir, 'results.json')
+    path = osp.join(out_dir, name)
     if not osp.isfile(path):
         return {}, {}
     data = load_json(path, 'Remove it (and the runs it recorded will be '
@@ -174,6 +182,25 @@ def provenance_lines(info):
     return '\n'.join(lines)
 
 
+def parse_sensitivity(specs):
+    """``['gamma-=0:a,3:b']`` -> ``{'gamma-': [(0.0, 'a'), (3.0, 'b')]}``."""
+    factors = {}
+    for spec in specs:
+        factor, sep, points = spec.partition('=')
+        try:
+            if not sep or not factor:
+                raise ValueError
+            pts = []
+            for item in points.split(','):
+                value, name = item.split(':', 1)
+                pts.append((float(value), name))
+        except ValueError:
+            raise SystemExit(f'--sensitivity {spec!r}: expected '
+                             'FACTOR=VALUE:NAME,VALUE:NAME,...')
+        factors[factor] = pts
+    return factors
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
@@ -184,74 +211,130 @@ def main(argv=None):
     parser.add_argument('--out', required=True, help='results folder')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='key=value overrides applied to every run')
+    parser.add_argument('--paired', nargs='+', default=[], metavar='NAME',
+                        help='paired t-tests of every method against these')
+    parser.add_argument('--sensitivity', action='append', default=[],
+                        metavar='FACTOR=V:NAME,V:NAME',
+                        help='methods that differ in one factor, plotted '
+                        'against its value (repeatable)')
+    parser.add_argument('--seed-major', action='store_true',
+                        help='run every method with the first seed, then the '
+                        'next seed, ... (partial results cover all methods)')
+    parser.add_argument('--reuse', nargs='+', default=[], metavar='JSON',
+                        help='also take runs recorded in these results.json '
+                        'files of other comparisons')
     parser.add_argument('--rerun', nargs='+', default=[], metavar='NAME',
                         help='methods (config names) whose runs recorded at '
                         'another commit are made again')
     args = parser.parse_args(argv)
     names = [method_name(c) for c in args.configs]
-    unknown = sorted(set(args.rerun) - set(names))
-    if unknown:
-        raise SystemExit(f'--rerun {" ".join(unknown)}: not among the '
-                         f'configs ({", ".join(names)}).')
+    factors = parse_sensitivity(args.sensitivity)
+    for flag, given in (('--rerun', args.rerun), ('--paired', args.paired),
+                        ('--sensitivity', [m for pts in factors.values()
+                                           for _, m in pts])):
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise SystemExit(f'{flag} {" ".join(unknown)}: not among the '
+                             f'configs ({", ".join(names)}).')
     command = 'python tools/analysis_tools/compare_methods.py ' + ' '.join(
         (argv if argv is not None else sys.argv[1:]))
     commit = git_commit(args.out)
     where = machine()
     counts = training_counts(args.configs[0], args.cfg_options)
     recorded, recorded_info = load_recorded(args.out)
+    for path in args.reuse:  # runs recorded by other comparisons
+        if not osp.isfile(path):
+            raise SystemExit(f'--reuse {path}: no such file.')
+        more, more_info = load_recorded(osp.dirname(path) or '.',
+                                        osp.basename(path))
+        for m in more:
+            for seed in more[m]:
+                if seed not in recorded.get(m, {}):
+                    recorded.setdefault(m, {})[seed] = more[m][seed]
+                    recorded_info.setdefault(m, {})[seed] = more_info[m][seed]
 
     runs, info, total = {}, {}, len(args.configs) * len(args.seeds)
     start, done = time.time(), 0
-    for config, name in zip(args.configs, names):
-        digest = config_digest(config, args.cfg_options)
+    digests = {name: config_digest(config, args.cfg_options)
+               for config, name in zip(args.configs, names)}
+    for name in names:
         runs[name], info[name] = {}, {}
-        for seed in args.seeds:
-            work_dir = osp.join(args.work_root, name, f'seed_{seed}')
-            old = recorded_info.get(name, {}).get(seed)
-            # --rerun: runs recorded at another commit are made again
-            reuse = seed in recorded.get(name, {}) and (
-                name not in args.rerun or old.get('commit') == commit)
-            if reuse and old.get('config_sha256') not in (None, digest):
-                print(f'{name} seed {seed}: its config changed since it was '
-                      'recorded; running it again.', flush=True)
-                reuse = False
-            if reuse:
-                runs[name][seed], info[name][seed] = recorded[name][seed], old
-                how = 'recorded'
-            else:
-                if name in args.rerun and osp.isdir(work_dir):
-                    shutil.rmtree(work_dir)
-                t0 = time.time()
-                fresh = not osp.isfile(osp.join(work_dir, 'metrics.json'))
-                path = train_and_test(config, seed, work_dir,
-                                      args.cfg_options)
-                runs[name][seed] = load_metrics(path)
-                info[name][seed] = dict(
-                    commit=commit, machine=where, config_sha256=digest,
-                    seconds=round(time.time() - t0, 1) if fresh else None)
-                how = 'ran' if fresh else 'from its metrics file'
-                # partial results: every recorded run, updated by this one
-                merged_runs = {m: dict(r) for m, r in recorded.items()}
-                merged_info = {m: dict(r) for m, r in recorded_info.items()}
-                for m in runs:
-                    merged_runs.setdefault(m, {}).update(runs[m])
-                    merged_info.setdefault(m, {}).update(info[m])
-                write_results(args.out, command, args.seeds, counts,
-                              merged_runs, merged_info, commit)
-            done += 1
-            print(f'[{done}/{total}] {name} seed {seed}: mAP '
-                  f'{runs[name][seed]["mAP"]:.2f} ({how}; '
-                  f'{time.time() - start:.0f} s elapsed)', flush=True)
+    pairs = [(c, n, s) for c, n in zip(args.configs, names)
+             for s in args.seeds]
+    if args.seed_major:  # every method gets seed 0 first, then seed 1, ...
+        pairs.sort(key=lambda p: args.seeds.index(p[2]))
+    for config, name, seed in pairs:
+        digest = digests[name]
+        work_dir = osp.join(args.work_root, name, f'seed_{seed}')
+        old = recorded_info.get(name, {}).get(seed)
+        # --rerun: runs recorded at another commit are made again
+        reuse = seed in recorded.get(name, {}) and (
+            name not in args.rerun or old.get('commit') == commit)
+        if reuse and old.get('config_sha256') not in (None, digest):
+            print(f'{name} seed {seed}: its config changed since it was '
+                  'recorded; running it again.', flush=True)
+            reuse = False
+        if reuse:
+            runs[name][seed], info[name][seed] = recorded[name][seed], old
+            how = 'recorded'
+        else:
+            if name in args.rerun and osp.isdir(work_dir):
+                shutil.rmtree(work_dir)
+            t0 = time.time()
+            fresh = not osp.isfile(osp.join(work_dir, 'metrics.json'))
+            path = train_and_test(config, seed, work_dir,
+                                  args.cfg_options)
+            runs[name][seed] = load_metrics(path)
+            info[name][seed] = dict(
+                commit=commit, machine=where, config_sha256=digest,
+                seconds=round(time.time() - t0, 1) if fresh else None)
+            how = 'ran' if fresh else 'from its metrics file'
+            # partial results: every recorded run, updated by this one
+            merged_runs = {m: dict(r) for m, r in recorded.items()}
+            merged_info = {m: dict(r) for m, r in recorded_info.items()}
+            for m in runs:
+                merged_runs.setdefault(m, {}).update(runs[m])
+                merged_info.setdefault(m, {}).update(info[m])
+            write_results(args.out, command, args.seeds, counts,
+                          merged_runs, merged_info, commit)
+        done += 1
+        print(f'[{done}/{total}] {name} seed {seed}: mAP '
+              f'{runs[name][seed]["mAP"]:.2f} ({how}; '
+              f'{time.time() - start:.0f} s elapsed)', flush=True)
 
     summary = write_results(args.out, command, args.seeds, counts, runs, info,
                             commit)
     plots = plot_comparison(summary, counts, args.out)
     table = markdown_table(summary)
+    extra = ''
+    if args.paired:
+        tests = {r: paired_tests(runs, r) for r in args.paired}
+        extra += ('## Paired tests\n\nmAP difference (method − reference, '
+                  'mean ± sample std over the common seeds) and the two-sided '
+                  'p-value of a paired t-test (scipy.stats.ttest_rel; the '
+                  'pairs share the seed).\n\n' + paired_table(tests) +
+                  '\n\n')
+        with open(osp.join(args.out, 'results.json')) as f:
+            data = json.load(f)
+        data['paired_tests'] = {  # NaN (too few seeds) as null
+            r: {m: {k: (None if isinstance(v, float) and np.isnan(v) else v)
+                    for k, v in row.items()} for m, row in t.items()}
+            for r, t in tests.items()}
+        with open(osp.join(args.out, 'results.json'), 'w') as f:
+            json.dump(data, f, indent=1)
+    if factors:
+        plots.append(plot_sensitivity(summary, factors, osp.join(
+            args.out, 'sensitivity.png')))
+        extra += '## Sensitivity\n\n'
+        for factor, points in factors.items():
+            extra += (f'{factor}:\n\n' + markdown_table(
+                {f'{factor} = {v:g} ({m})': summary[m]
+                 for v, m in sorted(points)}) + '\n\n')
     with open(osp.join(args.out, 'results.md'), 'w') as f:
         f.write('# Method comparison\n\n' + table + '\n\n'
                 'mAP in %, mean ± sample std over the seeds; groups by '
                 'training count (head >= 100, middle 20-99, tail < 20).\n\n'
-                f'Command: `{command}`\n\nCommit: `{commit}`\n\n'
+                + extra + f'Command: `{command}`\n\nCommit: `{commit}`\n\n'
                 'Where each run was made (runs recorded earlier keep their '
                 'commit):\n\n' + provenance_lines(info) + '\n\n'
                 f'Per-run metrics: `results.json` (`runs`); metric files of '

@@ -1,0 +1,21 @@
+_base_ = [
+    './_base_/models/efficientnet-lite0_multilabel.py',
+    './_base_/datasets/fd_mlt_effl_128.py',
+    './_base_/schedules/sgd_step_cpu_finetune.py',
+    './_base_/default_runtime.py',
+]
+
+# model settings
+# ML-GCN: GCN-generated classifiers over label embeddings (one-hot here: no
+# word vectors exist for these classes) and the co-occurrence graph of the training labels (t 0.4, p 0.25), on the
+# max-pooled backbone map (so no pooling neck); BCE
+model = dict(
+    neck=None,
+    head=dict(
+        type='MLGCNHead',
+        num_classes=20,
+        embedding=None,  # no word vectors for these classes: one-hot
+        pooling='max',
+        threshold=0.4,
+        reweight_p=0.25,
+        loss=dict(type='DBLoss')))
