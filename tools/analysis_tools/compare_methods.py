@@ -293,8 +293,9 @@ def main(argv=None):
             merged_runs = {m: dict(r) for m, r in recorded.items()}
             merged_info = {m: dict(r) for m, r in recorded_info.items()}
             for m in runs:
-                merged_runs.setdefault(m, {}).update(runs[m])
-                merged_info.setdefault(m, {}).update(info[m])
+                if runs[m]:  # methods not reached yet stay out
+                    merged_runs.setdefault(m, {}).update(runs[m])
+                    merged_info.setdefault(m, {}).update(info[m])
             write_results(args.out, command, args.seeds, counts,
                           merged_runs, merged_info, commit)
         done += 1
