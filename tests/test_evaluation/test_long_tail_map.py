@@ -29,6 +29,26 @@ def test_average_precision_equals_sklearn(ties):
             average_precision_score(labels[:, c], scores[:, c]), abs=1e-12)
 
 
+@pytest.mark.parametrize('n,c,chunk', [(1, 3, 1 << 22), (7, 5, 8),
+                                        (300, 37, 1000), (2000, 12, 1 << 22)])
+def test_average_precision_bit_for_bit_sklearn(n, c, chunk):
+    """Exactly scikit-learn's floats (==, not approx), with ties, constant
+    scores, a single positive, float32 scores and chunked sorting."""
+    rng = np.random.default_rng(n * 100 + c)
+    labels = (rng.random((n, c)) < 0.2).astype(np.int64)
+    labels[rng.integers(n), 0] = 1  # class 0 has a positive
+    scores = rng.random((n, c)).astype(np.float32)
+    scores[:, 1 % c] = np.round(scores[:, 1 % c] * 3) / 3  # heavy ties
+    scores[:, 2 % c] = 0.5  # one tied run
+    ap = LongTailMAP.average_precision(scores, labels, chunk_elements=chunk)
+    for k in range(c):
+        if labels[:, k].any():
+            assert ap[k] == average_precision_score(
+                labels[:, k], scores[:, k].astype(np.float64)), k
+        else:
+            assert np.isnan(ap[k])
+
+
 def test_class_without_positive_is_nan_internally():
     scores, labels = random_data()
     labels[:, 3] = 0

@@ -86,19 +86,27 @@ class LongTailMAP(BaseMetric):
             self.results.append(dict(pred_score=score, gt=target))
 
     @staticmethod
-    def average_precision(scores: np.ndarray,
-                          labels: np.ndarray) -> np.ndarray:
-        """Per-class non-interpolated AP, vectorised over classes.
+    def average_precision(scores: np.ndarray, labels: np.ndarray,
+                          chunk_elements: int = 1 << 20) -> np.ndarray:
+        """Per-class non-interpolated AP, equal to scikit-learn's
+        ``average_precision_score`` bit for bit (ties included).
+
+        The classes are sorted at once, as rows of a contiguous (C, N) array
+        (in chunks of about ``chunk_elements`` scores, to bound memory); then
+        each class's precision/recall steps at its distinct scores go through
+        the same floating-point operations as scikit-learn's. Tied scores form
+        one threshold, so their order within the sort does not matter.
 
         Args:
             scores (np.ndarray): (N, C) prediction scores.
             labels (np.ndarray): (N, C) binary targets.
+            chunk_elements (int): Scores sorted at once. Defaults to 2^20.
 
         Returns:
             np.ndarray: (C,) AP in [0, 1]; NaN for a class without positives.
         """
-        scores = np.asarray(scores, dtype=np.float64)
-        labels = np.asarray(labels).astype(np.float64)
+        scores = np.asarray(scores)
+        labels = np.asarray(labels)
         if scores.shape != labels.shape or scores.ndim != 2:
             raise ValueError(f'scores {scores.shape} and labels '
                              f'{labels.shape} must both be (N, C).')
@@ -106,22 +114,37 @@ class LongTailMAP(BaseMetric):
             raise ValueError(
                 f'{int((~np.isfinite(scores)).sum())} prediction scores are '
                 'NaN or inf: the model diverged, AP is undefined.')
-        n = scores.shape[0]
-        order = np.argsort(-scores, axis=0, kind='stable')
-        s = np.take_along_axis(scores, order, 0)
-        tp = np.cumsum(np.take_along_axis(labels, order, 0), 0)
-        # The last row of each run of tied scores is one threshold.
-        is_end = np.ones_like(s, dtype=bool)
-        is_end[:-1] = s[:-1] != s[1:]
-        tp_at_end = np.where(is_end, tp, 0.0)
-        # tp at the previous threshold (tp is non-decreasing).
-        prev = np.maximum.accumulate(tp_at_end, axis=0)
-        prev = np.vstack([np.zeros((1, s.shape[1])), prev[:-1]])
-        precision = tp / np.arange(1, n + 1)[:, None]
-        area = np.where(is_end, (tp - prev) * precision, 0.0).sum(0)
-        positives = tp[-1] if n else np.zeros(s.shape[1])
-        with np.errstate(invalid='ignore', divide='ignore'):
-            return np.where(positives > 0, area / positives, np.nan)
+        n, num_classes = scores.shape
+        ap = np.full(num_classes, np.nan)
+        if n == 0:
+            return ap
+        step = max(1, chunk_elements // n)
+        last = np.array([n - 1])
+        # Scores keep their float type (float32 from a model: half the
+        # bytes to sort); positions of equal scores are the same in float64.
+        if scores.dtype not in (np.float32, np.float64):
+            scores = scores.astype(np.float64)
+        count = np.int32 if n < 2**31 else np.int64
+        for c0 in range(0, num_classes, step):
+            s = -np.ascontiguousarray(scores[:, c0:c0 + step].T)
+            y = np.ascontiguousarray((labels[:, c0:c0 + step] > 0).T)
+            order = np.argsort(s, axis=1)  # descending scores
+            s = np.take_along_axis(s, order, 1)
+            # exact integer counts of positives at or above each position
+            tp = np.cumsum(np.take_along_axis(y, order, 1), axis=1,
+                           dtype=count)
+            for k in np.flatnonzero(tp[:, -1] > 0):
+                # scikit-learn's steps: thresholds at the last row of each
+                # run of equal scores, precision and recall reversed and
+                # closed with (1, 0), AP = -sum(diff(recall) * precision)
+                idx = np.concatenate([np.flatnonzero(np.diff(s[k])), last])
+                tps = tp[k, idx].astype(np.float64)
+                fps = 1 + idx.astype(np.float64) - tps
+                precision = np.concatenate([np.flip(tps / (tps + fps)), [1.0]])
+                recall = np.concatenate([np.flip(tps / tps[-1]), [0.0]])
+                ap[c0 + k] = max(0.0, float(-np.sum(np.diff(recall) *
+                                                    precision[:-1])))
+        return ap
 
     @staticmethod
     def summarize(ap: np.ndarray,
