@@ -7,6 +7,12 @@ Sections:
   metric  LongTailMAP.average_precision vs a scikit-learn
           average_precision_score loop over classes, at 5000 x 80 and
           20000 x 1000 (random scores with ties), same values checked.
+  loss    DABLoss and DBLoss (DB-Focal) forward + backward vs
+          F.binary_cross_entropy_with_logits, batch 64, C = 20 / 80 / 1000 /
+          10000 (ratio = loss time / BCE time; lower is better).
+  data    LabelStats.from_labels + ClassAwareSampler set-up on synthetic
+          long-tailed labels of growing N x C: time and peak memory, each in
+          a fresh process (baseline: the labels alone, in that process).
 
 Each timing is the best of --repeat runs. Not a test: nothing here asserts a
 speed; the output is recorded in the README with the command and commit.
@@ -56,24 +62,123 @@ def bench_metric(repeat):
     return rows
 
 
+def bench_loss(repeat, device='cpu'):
+    import torch
+    import torch.nn.functional as F
+
+    from dab_mm.models.losses import DABLoss, DBLoss
+    rows = []
+    for c in (20, 80, 1000, 10000):
+        g = torch.Generator().manual_seed(c)
+        z = (torch.randn(64, c, generator=g) * 3).to(device)
+        y = (torch.rand(64, c, generator=g) < 0.1).float().to(device)
+        counts = torch.randint(1, 1000, (c, ), generator=g).tolist()
+        dab = DABLoss(class_counts=counts, phi=0.5, epsilon=0.3)
+        db = DBLoss(class_counts=counts, num_images=2000,
+                    reweight_func='rebalance', kappa=0.05, neg_scale=5.0,
+                    gamma=2.0, loss_weight=2.0)
+
+        def step(fn):
+            def run():
+                for _ in range(20):
+                    x = z.clone().requires_grad_(True)
+                    fn(x).backward()
+                if device != 'cpu':
+                    torch.cuda.synchronize()
+            return run
+
+        t_bce, _ = best_time(step(
+            lambda x: F.binary_cross_entropy_with_logits(x, y)), repeat)
+        for name, loss in (('DABLoss', dab), ('DBLoss (DB-Focal)', db)):
+            t, _ = best_time(step(lambda x, loss=loss: loss(x, y)), repeat)
+            rows.append((f'{name} fwd+bwd, 64 x {c}', t_bce, t, None))
+    return rows
+
+
+_DATA_CHILD = '''
+import resource, sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[4])
+n, c, what = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = np.random.default_rng(0)
+# long-tailed: class k in an image with probability ~ 1 / (k + 1), about
+# 3 labels per image
+p = 1.0 / np.arange(1, c + 1)
+p *= 3.0 / p.sum()
+rows = np.repeat(np.arange(n), rng.poisson(3, n))
+cols = rng.choice(c, size=len(rows), p=p / p.sum())
+labels = np.zeros((n, c), dtype=bool)
+labels[rows, cols] = True
+from dab_mm.datasets import ClassAwareSampler, LabelStats
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+if what == 'stats':
+    class DS:
+        metainfo = dict(classes=[str(i) for i in range(c)])
+        def __len__(self): return n
+        def get_cat_ids(self, i): return np.flatnonzero(labels[i]).tolist()
+    stats = LabelStats.from_labels(labels)
+    sampler = ClassAwareSampler(DS(), num_samples='dataset', seed=0)
+    next(iter(sampler))
+t = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(t, (peak - base) / 1024.0)
+'''
+
+
+def bench_data(repeat, sizes=((10000, 100), (30000, 300), (30000, 1000),
+                              (300000, 10000), (1000000, 10000)),
+               timeout=240):
+    import subprocess
+    rows = []
+    for n, c in sizes:
+        try:
+            out = subprocess.run(
+                [sys.executable, '-c', _DATA_CHILD, str(n), str(c), 'stats',
+                 REPO], capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            rows.append((f'LabelStats + ClassAwareSampler, {n} x {c}',
+                         float('nan'), float('nan'),
+                         f'did not finish in {timeout} s'))
+            continue
+        if out.returncode != 0:
+            rows.append((f'LabelStats + ClassAwareSampler, {n} x {c}',
+                         float('nan'), float('nan'),
+                         'failed: ' + (out.stderr.strip().splitlines() or
+                                       [f'exit {out.returncode}'])[-1]))
+            continue
+        t, mem = map(float, out.stdout.split())
+        rows.append((f'LabelStats + ClassAwareSampler, {n} x {c} '
+                     f'(peak +{mem:.0f} MiB)', float('nan'), t, None))
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('--only', nargs='+', default=['metric'],
-                        choices=['metric'])
+    parser.add_argument('--only', nargs='+',
+                        default=['metric', 'loss', 'data'],
+                        choices=['metric', 'loss', 'data'])
     parser.add_argument('--repeat', type=int, default=3)
     args = parser.parse_args(argv)
     print(f'# machine: {platform.processor() or platform.machine()}, '
           f'Python {platform.python_version()}, numpy {np.__version__}')
-    print('| what | baseline (s) | dab-mm (s) | speed-up | same values |')
+    print('| what | baseline (s) | dab-mm (s) | ratio | same values |')
     print('|---|---|---|---|---|')
-    sections = dict(metric=bench_metric)
+    sections = dict(metric=bench_metric, loss=bench_loss, data=bench_data)
     for name in args.only:
         for what, t_base, t_ours, same in sections[name](args.repeat):
-            print(f'| {what} | {t_base:.3f} | {t_ours:.3f} | '
-                  f'{t_base / t_ours:.1f}x | {"yes" if same else "NO"} |',
-                  flush=True)
+            if name == 'loss':
+                ratio = f'{t_ours / t_base:.1f}x of BCE'
+            elif np.isnan(t_base):
+                ratio = '—'
+            else:
+                ratio = f'{t_base / t_ours:.1f}x faster'
+            check = '—' if same is None else (
+                same if isinstance(same, str) else ('yes' if same else 'NO'))
+            print(f'| {what} | {t_base:.3f} | {t_ours:.3f} | {ratio} | '
+                  f'{check} |', flush=True)
 
 
 if __name__ == '__main__':
