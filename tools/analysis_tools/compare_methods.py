@@ -254,7 +254,7 @@ def main(argv=None):
                     recorded_info.setdefault(m, {})[seed] = more_info[m][seed]
 
     runs, info, total = {}, {}, len(args.configs) * len(args.seeds)
-    start, done = time.time(), 0
+    start, done, failed = time.time(), 0, []
     digests = {name: config_digest(config, args.cfg_options)
                for config, name in zip(args.configs, names)}
     for name in names:
@@ -282,8 +282,15 @@ def main(argv=None):
                 shutil.rmtree(work_dir)
             t0 = time.time()
             fresh = not osp.isfile(osp.join(work_dir, 'metrics.json'))
-            path = train_and_test(config, seed, work_dir,
-                                  args.cfg_options)
+            try:
+                path = train_and_test(config, seed, work_dir,
+                                      args.cfg_options)
+            except SystemExit as e:  # a failed run is not recorded
+                failed.append(f'{name} seed {seed}')
+                done += 1
+                print(f'[{done}/{total}] {name} seed {seed}: FAILED, not '
+                      f'recorded; the study goes on.\n{e}', flush=True)
+                continue
             runs[name][seed] = load_metrics(path)
             info[name][seed] = dict(
                 commit=commit, machine=where, config_sha256=digest,
@@ -303,6 +310,8 @@ def main(argv=None):
               f'{runs[name][seed]["mAP"]:.2f} ({how}; '
               f'{time.time() - start:.0f} s elapsed)', flush=True)
 
+    runs = {m: r for m, r in runs.items() if r}
+    info = {m: r for m, r in info.items() if m in runs}
     summary = write_results(args.out, command, args.seeds, counts, runs, info,
                             commit)
     plots = plot_comparison(summary, counts, args.out)
@@ -346,6 +355,10 @@ def main(argv=None):
     print(table)
     print(f'Written to {args.out}: results.md, results.json, ' +
           ', '.join(osp.basename(p) for p in plots))
+    if failed:
+        raise SystemExit(f'{len(failed)} run(s) failed and were not '
+                         'recorded (logs in their work dirs): ' +
+                         ', '.join(failed))
 
 
 if __name__ == '__main__':
