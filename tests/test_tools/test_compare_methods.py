@@ -103,3 +103,25 @@ def test_compare_two_methods_two_seeds(tmp_path):
     with pytest.raises(subprocess.CalledProcessError):
         subprocess.run(cmd + ['--rerun', 'nope'], cwd=REPO, check=True,
                        capture_output=True, timeout=300)
+
+
+def test_failed_run_is_reported_and_not_recorded(tmp_path):
+    """A run that fails (here: an optimizer that does not exist) is named,
+    not recorded, and the tool exits non-zero after writing what it has."""
+    root = str(tmp_path / 'fd')
+    make_tiny_fd_mlt(root)
+    opts = [f'{k}_dataloader.dataset.data_root={root}'
+            for k in ('train', 'val', 'test')]
+    opts += ['optim_wrapper.optimizer.type=NoSuchOptimizer']
+    out = str(tmp_path / 'results')
+    proc = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/compare_methods.py',
+         CONFIGS[0], '--seeds', '0', '--work-root', str(tmp_path / 'work'),
+         '--out', out, '--cfg-options'] + opts, cwd=REPO,
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert '[1/1] erm_r18w32_fd_mlt seed 0: FAILED, not recorded' in \
+        proc.stdout
+    assert 'NoSuchOptimizer' in proc.stdout
+    assert '1 run(s) failed and were not recorded' in proc.stderr
+    assert not osp.isfile(osp.join(out, 'results.json'))

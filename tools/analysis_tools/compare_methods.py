@@ -312,6 +312,10 @@ def main(argv=None):
 
     runs = {m: r for m, r in runs.items() if r}
     info = {m: r for m, r in info.items() if m in runs}
+    if not runs:
+        raise SystemExit(f'{len(failed)} run(s) failed and were not '
+                         'recorded, and no run succeeded: ' +
+                         ', '.join(failed))
     summary = write_results(args.out, command, args.seeds, counts, runs, info,
                             commit)
     plots = plot_comparison(summary, counts, args.out)
