@@ -103,8 +103,8 @@ def _split_facts(records, num_classes: int, groups=None) -> dict:
 
 
 def _db_train(mlt_dir: str, name: str, id_file: str, fmt: str):
-    ids = [x.strip() for x in open(osp.join(mlt_dir, name, id_file))
-           if x.strip()]
+    with open(osp.join(mlt_dir, name, id_file)) as f:
+        ids = [x.strip() for x in f if x.strip()]
     freq = load_pickle(osp.join(mlt_dir, name, 'class_freq.pkl'))
     labels = [np.flatnonzero(r).tolist() for r in freq['gt_labels']]
     if len(ids) != len(labels):
