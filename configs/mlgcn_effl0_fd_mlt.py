@@ -8,7 +8,9 @@ _base_ = [
 # model settings
 # ML-GCN: GCN-generated classifiers over label embeddings (one-hot here: no
 # word vectors exist for these classes) and the co-occurrence graph of the training labels (t 0.4, p 0.25), on the
-# max-pooled backbone map (so no pooling neck); BCE
+# max-pooled backbone map (so no pooling neck); BCE.
+# Graph, initialisation and clipping as in ML-GCN's released code
+# (docs/method.md)
 model = dict(
     neck=None,
     head=dict(
@@ -19,3 +21,7 @@ model = dict(
         threshold=0.4,
         reweight_p=0.25,
         loss=dict(type='DBLoss')))
+
+# optimizer
+# gradients clipped to norm 10, as ML-GCN's released training code does
+optim_wrapper = dict(clip_grad=dict(max_norm=10.0))

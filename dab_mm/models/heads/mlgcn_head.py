@@ -11,26 +11,43 @@ from mmpretrain.registry import MODELS
 from ..label_embeddings import load_label_embedding
 
 
+GRAPHS = ('released', 'paper')
+
+
 def mlgcn_adjacency(cooccurrence: np.ndarray,
                     threshold: float = 0.4,
-                    p: float = 0.25) -> np.ndarray:
-    """ML-GCN's correlation matrix from training label co-occurrence.
+                    p: float = 0.25,
+                    graph: str = 'released') -> np.ndarray:
+    """ML-GCN's correlation matrix Â from training label co-occurrence.
 
-    Following the ML-GCN paper (§3.3): conditional probabilities
-    ``P_ij = M_ij / N_i`` (M the co-occurrence counts, N_i = M_ii), binarised
-    at ``threshold``; then re-weighted so a node keeps ``1 - p`` of itself and
-    spreads ``p`` evenly over its neighbours (a node without neighbours keeps
-    1); finally normalised as ``D^-1/2 A' D^-1/2`` with D the row sums.
+    Both readings start from the conditional probabilities
+    ``P_ij = M_ij / N_i`` (M the co-occurrence counts of two different
+    classes, N_i = M_ii the class counts; a class without images has no
+    edges), binarised at ``threshold``: ``B_ij = [P_ij >= threshold]``.
+
+    - ``graph='released'`` (default; ML-GCN's released code, which produced
+      its published numbers): ``A = p * B / (colsum(B) + 1e-6) + I`` and
+      ``Â = D^-1/2 Aᵀ D^-1/2`` with D the ROW sums of A. Row i of Â then
+      aggregates the classes j with ``P(i | j) >= threshold``.
+    - ``graph='paper'`` (the paper's §3.3): ``A'_ij = p * B_ij / Σ_j B_ij``
+      off the diagonal, ``A'_ii = 1 - p`` (1 for a class without
+      neighbours), and ``Â = D^-1/2 A' D^-1/2``. Row i aggregates the
+      classes j with ``P(j | i) >= threshold``.
 
     Args:
         cooccurrence (np.ndarray): (C, C) images containing both i and j;
             the diagonal holds the class counts N_i.
         threshold (float): τ. Defaults to 0.4.
         p (float): Re-weighting p. Defaults to 0.25.
+        graph (str): ``'released'`` or ``'paper'``. Defaults to
+            ``'released'``.
 
     Returns:
         np.ndarray: (C, C) float32 Â; row i aggregates class i's neighbours.
     """
+    if graph not in GRAPHS:
+        raise ValueError(f'mlgcn_adjacency: graph must be one of {GRAPHS}, '
+                         f'got {graph!r}.')
     m = np.asarray(cooccurrence, dtype=np.float64)
     counts = np.diag(m).copy()
     off = m.copy()
@@ -38,6 +55,11 @@ def mlgcn_adjacency(cooccurrence: np.ndarray,
     with np.errstate(invalid='ignore', divide='ignore'):
         cond = np.where(counts[:, None] > 0, off / counts[:, None], 0.0)
     binary = (cond >= threshold).astype(np.float64)
+    if graph == 'released':
+        a = p * binary / (binary.sum(0, keepdims=True) + 1e-6)
+        a += np.eye(len(a))
+        d = a.sum(1) ** -0.5
+        return (d[:, None] * a.T * d[None, :]).astype(np.float32)
     neighbours = binary.sum(1, keepdims=True)
     with np.errstate(invalid='ignore', divide='ignore'):
         reweighted = np.where(neighbours > 0, p * binary / neighbours, 0.0)
@@ -71,6 +93,9 @@ class MLGCNHead(MultiLabelClsHead):
             Defaults to 1024.
         threshold (float): Edge threshold τ. Defaults to 0.4.
         reweight_p (float): Re-weighting p. Defaults to 0.25.
+        graph (str): How Â is built from the co-occurrence:
+            ``'released'`` (ML-GCN's released code) or ``'paper'``
+            (:func:`mlgcn_adjacency`). Defaults to ``'released'``.
         pooling (str, optional): ``'max'`` (ML-GCN's choice) or ``'avg'`` to
             pool (B, D, H, W) backbone maps; None when a neck already pooled.
             Defaults to ``'max'``.
@@ -87,6 +112,7 @@ class MLGCNHead(MultiLabelClsHead):
                  hidden_channels: int = 1024,
                  threshold: float = 0.4,
                  reweight_p: float = 0.25,
+                 graph: str = 'released',
                  pooling: Optional[str] = 'max',
                  loss: dict = dict(type='DBLoss'),
                  **kwargs):
@@ -97,7 +123,11 @@ class MLGCNHead(MultiLabelClsHead):
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.threshold = threshold
+        if graph not in GRAPHS:
+            raise ValueError(f'MLGCNHead: graph must be one of {GRAPHS}, '
+                             f'got {graph!r}.')
         self.reweight_p = reweight_p
+        self.graph = graph
         self.pooling = pooling
         emb = torch.from_numpy(load_label_embedding(embedding, num_classes))
         self.register_buffer('embedding', emb)
@@ -107,6 +137,12 @@ class MLGCNHead(MultiLabelClsHead):
         self.register_buffer('graph_ready', torch.tensor(False))
         self.gc1 = nn.Linear(emb.shape[1], hidden_channels, bias=False)
         self.gc2 = nn.Linear(hidden_channels, in_channels, bias=False)
+        # ML-GCN's released initialisation, U(±1/sqrt(out_features)); torch's
+        # default (±1/sqrt(in_features)) is 7x larger for 20 one-hot
+        # embeddings and makes the first logits large.
+        for layer in (self.gc1, self.gc2):
+            bound = layer.out_features ** -0.5
+            nn.init.uniform_(layer.weight, -bound, bound)
 
     def set_graph(self, adjacency) -> None:
         """Set Â directly, shape (C, C)."""
@@ -121,7 +157,7 @@ class MLGCNHead(MultiLabelClsHead):
         """Build Â from the training set's label co-occurrence."""
         self.set_graph(
             mlgcn_adjacency(stats.cooccurrence, self.threshold,
-                            self.reweight_p))
+                            self.reweight_p, self.graph))
 
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         x = feats[-1]

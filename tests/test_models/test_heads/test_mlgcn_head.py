@@ -21,27 +21,71 @@ from tests.fake_data import REPO
 LABELS = np.array([[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 1, 0]])
 
 
-def test_adjacency_hand_computed():
+def test_adjacency_paper_hand_computed():
     stats = LabelStats.from_labels(LABELS)
     # P(j|i): row 0 [-, 2/3, 1/3], row 1 [2/3, -, 1/3], row 2 [1, 1, -]
     # edges at t = 0.4: 0->1, 1->0, 2->0, 2->1; p = 0.25 spread over them
     expected = np.array([[0.75, 0.25, 0.0],
                          [0.25, 0.75, 0.0],
                          [0.125, 0.125, 0.75]])
-    got = mlgcn_adjacency(stats.cooccurrence, threshold=0.4, p=0.25)
+    got = mlgcn_adjacency(stats.cooccurrence, threshold=0.4, p=0.25,
+                          graph='paper')
     assert np.allclose(got, expected)
     # no edges at all: every node keeps itself
-    assert np.allclose(mlgcn_adjacency(stats.cooccurrence, threshold=1.01),
-                       np.eye(3))
+    assert np.allclose(mlgcn_adjacency(stats.cooccurrence, threshold=1.01,
+                                       graph='paper'), np.eye(3))
 
 
 def test_adjacency_symmetric_normalisation():
     # rows of the re-weighted matrix sum to 1, so D = I; check a case where
     # they do not: a hand-made matrix through the same normalisation
     co = np.array([[2, 2], [2, 4]])  # P(1|0) = 1, P(0|1) = 0.5
-    got = mlgcn_adjacency(co, threshold=0.6, p=0.5)
+    got = mlgcn_adjacency(co, threshold=0.6, p=0.5, graph='paper')
     # row 0 -> 1 only; row 1 has no edge (0.5 < 0.6): keeps 1
     assert np.allclose(got, [[0.5, 0.5], [0.0, 1.0]])
+
+
+def test_adjacency_released_hand_computed():
+    """ML-GCN's released construction (the default): B as above (edges
+    0->1, 1->0, 2->0, 2->1), A = p B / colsum(B) + I, Â = D^-1/2 Aᵀ D^-1/2
+    with D the row sums of A."""
+    stats = LabelStats.from_labels(LABELS)
+    # colsum(B) = [2, 2, 0]: A = [[1, 1/8, 0], [1/8, 1, 0], [1/8, 1/8, 1]]
+    # row sums 9/8, 9/8, 5/4
+    a, b = 1 / 1.125, 0.125 / np.sqrt(1.125 * 1.25)
+    expected = np.array([[a, 0.125 / 1.125, b],
+                         [0.125 / 1.125, a, b],
+                         [0.0, 0.0, 0.8]])
+    got = mlgcn_adjacency(stats.cooccurrence, threshold=0.4, p=0.25)
+    assert got.dtype == np.float32
+    assert np.allclose(got, expected, rtol=1e-5, atol=1e-7)
+    assert np.allclose(mlgcn_adjacency(stats.cooccurrence, threshold=1.01),
+                       np.eye(3))
+    # class 2 has no images here: no edges from it, no NaN
+    co = stats.cooccurrence.copy()
+    co[2, :] = co[:, 2] = 0
+    got = mlgcn_adjacency(co)
+    assert np.isfinite(got).all() and got[2, 2] == 1.0
+    with pytest.raises(ValueError, match="graph must be one of"):
+        mlgcn_adjacency(co, graph='Paper')
+    with pytest.raises(ValueError, match="graph must be one of"):
+        build_head(graph='other')
+
+
+def test_head_uses_released_graph_and_init_by_default():
+    head = build_head(hidden_channels=64)
+    # U(±1/sqrt(out_features)) as ML-GCN's released GraphConvolution
+    assert head.gc1.weight.abs().max() <= 64 ** -0.5
+    assert head.gc2.weight.abs().max() <= 8 ** -0.5
+    assert head.gc1.weight.abs().max() > 0.8 * 64 ** -0.5
+    stats = LabelStats.from_labels(LABELS)
+    head.set_label_stats(stats)
+    assert np.allclose(head.adjacency.numpy(),
+                       mlgcn_adjacency(stats.cooccurrence))
+    paper = build_head(graph='paper')
+    paper.set_label_stats(stats)
+    assert np.allclose(paper.adjacency.numpy(),
+                       mlgcn_adjacency(stats.cooccurrence, graph='paper'))
 
 
 def build_head(**kw):
