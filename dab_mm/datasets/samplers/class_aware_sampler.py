@@ -8,7 +8,7 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from mmpretrain.registry import DATA_SAMPLERS
 from torch.utils.data import Sampler
 
-from ..label_stats import label_matrix
+from ..label_stats import LabelStats, label_csr
 
 
 @DATA_SAMPLERS.register_module()
@@ -52,21 +52,20 @@ class ClassAwareSampler(Sampler):
         self.epoch = 0
         self.round_up = round_up
 
-        labels = label_matrix(dataset)
-        self.class_images = [np.flatnonzero(col) for col in labels.T]
+        stats = LabelStats(label_csr(dataset))
+        self.class_images = stats.class_images()
         self.active_classes = np.array(
             [c for c, imgs in enumerate(self.class_images) if len(imgs)],
             dtype=np.int64)
         if len(self.active_classes) == 0:
             raise ValueError('ClassAwareSampler: the dataset has no labelled '
                              'image, so no class can be drawn.')
-        empty = labels.shape[1] - len(self.active_classes)
+        empty = stats.num_classes - len(self.active_classes)
         if empty:
             warnings.warn(f'ClassAwareSampler: {empty} class(es) have no '
                           'image and are never drawn.')
-        counts = labels.sum(0)
         if num_samples is None:
-            num_samples = int(counts.max()) * labels.shape[1] // 4
+            num_samples = int(stats.counts.max()) * stats.num_classes // 4
         elif num_samples == 'dataset':
             num_samples = len(dataset)
         if not isinstance(num_samples, int) or num_samples <= 0:
@@ -80,22 +79,35 @@ class ClassAwareSampler(Sampler):
                 range(self.rank, self.total_samples, self.world_size))
 
     def _stream(self) -> np.ndarray:
-        """The epoch's full sample stream (all ranks)."""
+        """The epoch's full sample stream (all ranks).
+
+        O(samples log samples) time and O(samples) memory: positions are
+        grouped by class with one stable sort, then each class fills its
+        positions from shuffled cycles over its images (class by class in
+        ascending order, the order the random draws are made in).
+        """
         rng = np.random.default_rng([self.seed, self.epoch])
         total = self.total_samples
         classes = self.active_classes
         passes = math.ceil(total / len(classes))
         class_seq = np.concatenate(
             [rng.permutation(classes) for _ in range(passes)])[:total]
+        order = np.argsort(class_seq, kind='stable')
+        drawn = np.bincount(class_seq, minlength=len(self.class_images))
+        ends = np.cumsum(drawn)
         stream = np.empty(total, dtype=np.int64)
         for c in classes:
-            where = np.flatnonzero(class_seq == c)
-            if not len(where):
+            k = int(drawn[c])
+            if not k:
                 continue
+            where = order[ends[c] - k:ends[c]]
             imgs = self.class_images[c]
-            cycles = math.ceil(len(where) / len(imgs))
+            if len(imgs) == 1:  # a permutation of one draws nothing
+                stream[where] = imgs[0]
+                continue
+            cycles = math.ceil(k / len(imgs))
             stream[where] = np.concatenate(
-                [rng.permutation(imgs) for _ in range(cycles)])[:len(where)]
+                [rng.permutation(imgs) for _ in range(cycles)])[:k]
         return stream
 
     def __iter__(self) -> Iterator[int]:

@@ -129,3 +129,39 @@ def test_errors():
         s = ClassAwareSampler(single_label_dataset([3, 0, 2]), num_samples=10,
                               seed=0)
     assert len(list(s)) == 10
+
+
+def reference_stream(labels, total, seed, epoch):
+    """The documented procedure written plainly on a dense matrix, O(C × S):
+    shuffled passes over the classes that have images, then, class by class
+    in ascending order, shuffled cycles over the class's images filling its
+    positions in order."""
+    rng = np.random.default_rng([seed, epoch])
+    class_images = [np.flatnonzero(col) for col in labels.T]
+    classes = np.array([c for c, im in enumerate(class_images) if len(im)])
+    passes = -(-total // len(classes))
+    seq = np.concatenate([rng.permutation(classes)
+                          for _ in range(passes)])[:total]
+    stream = np.empty(total, dtype=np.int64)
+    for c in classes:
+        where = np.flatnonzero(seq == c)
+        if len(where):
+            imgs = class_images[c]
+            cycles = -(-len(where) // len(imgs))
+            stream[where] = np.concatenate(
+                [rng.permutation(imgs) for _ in range(cycles)])[:len(where)]
+    return stream.tolist()
+
+
+@pytest.mark.parametrize('total,seed,epoch', [(3875, 0, 0), (1001, 5, 3),
+                                              (12000, 1, 7)])
+def test_stream_equals_plain_reference(total, seed, epoch):
+    labels = voc_mlt_train_labels().astype(bool).copy()
+    labels[:, 3] = False          # a class without images
+    labels[:, 5] = False
+    labels[17, 5] = True          # a class with exactly one image
+    ds = ToyDataset(labels)
+    with pytest.warns(UserWarning, match='1 class'):
+        s = ClassAwareSampler(ds, num_samples=total, seed=seed)
+    s.set_epoch(epoch)
+    assert list(s) == reference_stream(labels, total, seed, epoch)
