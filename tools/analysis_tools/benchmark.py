@@ -19,6 +19,7 @@ Each timing is the best of --repeat runs. Not a test: nothing here asserts a
 speed; the output is recorded in the README with the command and commit.
 """
 import argparse
+import os
 import os.path as osp
 import platform
 import sys
@@ -28,6 +29,19 @@ import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
+
+
+def _commit():
+    import subprocess
+    try:
+        out = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                             cwd=REPO, capture_output=True, text=True)
+        dirty = subprocess.run(['git', 'status', '--porcelain', '-uno'],
+                               cwd=REPO, capture_output=True, text=True)
+        return out.stdout.strip() + (' (dirty)' if dirty.stdout.strip()
+                                     else '')
+    except OSError:
+        return 'unknown'
 
 
 def best_time(fn, repeat):
@@ -79,9 +93,11 @@ def bench_loss(repeat, device='cpu'):
                     reweight_func='rebalance', kappa=0.05, neg_scale=5.0,
                     gamma=2.0, loss_weight=2.0)
 
+        iters = max(20, 200000 // c)  # about the same work at every C
+
         def step(fn):
             def run():
-                for _ in range(20):
+                for _ in range(iters):
                     x = z.clone().requires_grad_(True)
                     fn(x).backward()
                 if device != 'cpu':
@@ -167,9 +183,17 @@ def main(argv=None):
                         default=['metric', 'loss', 'data'],
                         choices=['metric', 'loss', 'data'])
     parser.add_argument('--repeat', type=int, default=3)
+    parser.add_argument(
+        '--threads', type=int, default=1,
+        help='torch intra-op threads (default 1: timings of multi-threaded '
+        'small kernels swing by 10x when other processes share the cores)')
     args = parser.parse_args(argv)
+    import torch
+    torch.set_num_threads(args.threads)
     print(f'# machine: {platform.processor() or platform.machine()}, '
-          f'Python {platform.python_version()}, numpy {np.__version__}')
+          f'{os.cpu_count()} CPUs, Python {platform.python_version()}, '
+          f'numpy {np.__version__}, torch {torch.__version__} '
+          f'({args.threads} thread(s)), commit {_commit()}')
     print('| what | baseline (s) | dab-mm (s) | ratio | same values |')
     print('|---|---|---|---|---|')
     sections = dict(metric=bench_metric, loss=bench_loss, data=bench_data)

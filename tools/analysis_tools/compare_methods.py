@@ -282,6 +282,8 @@ def main(argv=None):
                 shutil.rmtree(work_dir)
             t0 = time.time()
             fresh = not osp.isfile(osp.join(work_dir, 'metrics.json'))
+            # the code this run imports: HEAD (and the tree) as it starts
+            run_commit = git_commit(args.out) if fresh else commit
             try:
                 path = train_and_test(config, seed, work_dir,
                                       args.cfg_options)
@@ -293,7 +295,7 @@ def main(argv=None):
                 continue
             runs[name][seed] = load_metrics(path)
             info[name][seed] = dict(
-                commit=commit, machine=where, config_sha256=digest,
+                commit=run_commit, machine=where, config_sha256=digest,
                 seconds=round(time.time() - t0, 1) if fresh else None)
             how = 'ran' if fresh else 'from its metrics file'
             # partial results: every recorded run, updated by this one

@@ -8,10 +8,11 @@ from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
-from .utils import check_multilabel_input, reduce_elementwise
+from .fused import (apply_element_loss, binary_labels, const,
+                    dab_element_terms, finish, no_autocast, rebalanced_affine, reduction_scale)
+from .utils import FiniteLogitCheck, check_multilabel_input
 
 MODULATIONS = ('logit', 'probability')
 
@@ -43,10 +44,18 @@ def rebalance_weight(label: torch.Tensor,
     """
     with torch.no_grad():
         counts = class_counts.to(device=label.device, dtype=torch.float32)
+        label = (label > 0).to(torch.float32)
+        if mu > 0 and counts.device.type == 'cpu' and bool((counts > 0).all()):
+            # Every class has images: 1/n_i is finite, and an image without
+            # positives has P^I = 0, so s = 1/n_i / 0 = +inf and
+            # sigmoid(mu * (inf - epsilon)) = 1, the documented limit.
+            inv_count = counts.reciprocal()
+            instance_prob = label @ inv_count
+            ratio = inv_count[None, :] / instance_prob[:, None]
+            return torch.sigmoid(ratio.sub_(epsilon).mul_(mu)).add_(beta)
         has_images = counts > 0
         inv_count = torch.where(has_images, 1.0 / counts.clamp(min=1e-12),
                                 torch.zeros_like(counts))  # P^C_i
-        label = (label > 0).to(torch.float32)
         instance_prob = label @ inv_count  # P^I(x_k), shape (B,)
         has_positive = instance_prob > 0
         ratio = inv_count[None, :] / instance_prob.clamp(min=1e-12)[:, None]
@@ -69,7 +78,9 @@ def dab_loss(cls_score: torch.Tensor,
              epsilon: float = 0.3,
              weight: Optional[torch.Tensor] = None,
              reduction: str = 'mean',
-             avg_factor: Optional[float] = None) -> torch.Tensor:
+             avg_factor: Optional[float] = None,
+             loss_weight: float = 1.0,
+             inv_count: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Functional DAB loss (method.md §4, the paper's Eq. 16).
 
     Element loss ``w * [y * l_pos + (1 - y) * l_neg]`` with
@@ -77,10 +88,10 @@ def dab_loss(cls_score: torch.Tensor,
     ``l_neg = -p̂^gamma_neg * log(1 - p̂)``, where ``p = sigmoid(z)`` and
     ``p̂ = sigmoid(M * z)`` (``modulation='logit'``, the default) or
     ``p̂ = sigmoid(M * sigmoid(z))`` (``modulation='probability'``, the
-    literal reading of Eq. 14). All logs are log-sigmoid forms and all powers
-    are ``exp(gamma * log-sigmoid)``, so the value and its gradient are finite
-    for every finite logit. The maths runs in float32 whatever the input
-    dtype or autocast state.
+    literal reading of Eq. 14). The value and its closed-form gradient are
+    computed together in float32 (:mod:`.fused`), whatever the input dtype
+    or autocast state, and are finite for every finite logit. ``weight``
+    gets no gradient.
 
     Args:
         cls_score (Tensor): Logits z, shape (B, C).
@@ -102,6 +113,10 @@ def dab_loss(cls_score: torch.Tensor,
             mmpretrain's multi-label heads pass). With ``reduction='mean'``
             the sum is divided by ``avg_factor * C``, so the loss keeps the
             paper's per-element scale.
+        loss_weight (float): Multiplier of the loss. Defaults to 1.
+        inv_count (Tensor, optional): ``1 / class_counts``, float32, on the
+            logits' device, given when every count is > 0 (a fast path;
+            :class:`DABLoss` passes it). Defaults to None.
 
     Returns:
         Tensor: The loss.
@@ -119,29 +134,28 @@ def dab_loss(cls_score: torch.Tensor,
     if not 0.0 <= phi <= 1.0:
         raise ValueError(f'phi must lie in [0, 1], got {phi}.')
 
-    with torch.autocast(device_type=cls_score.device.type, enabled=False):
-        z = cls_score.float()
-        y = (label > 0).float()
-
-        # positives: -(1 - p)^g+ * log p
-        loss_pos = -F.logsigmoid(z)
-        if gamma_pos != 0:
-            loss_pos = loss_pos * torch.exp(gamma_pos * F.logsigmoid(-z))
-
-        # negatives: -p̂^g- * log(1 - p̂)
-        m = modulation_scale * (z if modulation == 'logit' else torch.sigmoid(z))
-        loss_neg = -F.logsigmoid(-m)
-        if gamma_neg != 0:
-            loss_neg = loss_neg * torch.exp(gamma_neg * F.logsigmoid(m))
-
-        loss = y * loss_pos + (1.0 - y) * loss_neg
-
+    def compute(z):
+        y = binary_labels(label)
+        loss, grad = dab_element_terms(z, y, gamma_pos, gamma_neg,
+                                       modulation_scale, modulation)
+        scale = reduction_scale(z.shape, reduction, avg_factor, loss_weight)
+        w = None
         if phi < 1.0:
-            s_hat = rebalance_weight(y, class_counts, beta, mu, epsilon)
-            loss = loss * (phi + (1.0 - phi) * s_hat)
+            # w = S · (φ + (1 - φ) · ŝ), S the reduction scale
+            if inv_count is not None and mu > 0:
+                w = rebalanced_affine(y, inv_count, beta, mu, epsilon,
+                                      scale * (1.0 - phi), scale * phi)
+            else:
+                w = rebalance_weight(y, class_counts, beta, mu, epsilon)
+                w = w.mul_(const(scale * (1.0 - phi), w)).add_(
+                    const(scale * phi, w))
         if weight is not None:
-            loss = loss * weight.float()
-        return reduce_elementwise(loss, reduction, avg_factor)
+            extra = weight.float()
+            w = extra * const(scale, extra) if w is None else w.mul_(extra)
+        return finish(loss, grad, w, scale, reduction)
+
+    with no_autocast(cls_score.device.type):
+        return apply_element_loss(cls_score, compute)
 
 
 @MODELS.register_module()
@@ -178,7 +192,8 @@ class DABLoss(nn.Module):
             them the limit weight ``beta + 1``. Defaults to False, which
             raises an error naming the classes.
         check_finite (bool): Raise a clear error on NaN/inf logits instead of
-            returning a NaN loss. Defaults to True.
+            returning a NaN loss (on a GPU without a host sync per step, a
+            step or so late: :class:`FiniteLogitCheck`). Defaults to True.
         reduction (str): ``'none'``, ``'mean'`` or ``'sum'``. Defaults to
             ``'mean'`` (over all B·C elements).
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
@@ -213,12 +228,14 @@ class DABLoss(nn.Module):
         self.epsilon = epsilon
         self.allow_empty_classes = allow_empty_classes
         self.check_finite = check_finite
+        self._finite_check = FiniteLogitCheck('DABLoss')
         self.reduction = reduction
         self.loss_weight = loss_weight
         self.phi = phi
         # Not persistent: counts describe the training set, not the model,
         # and are set again from the data in every run.
         self.register_buffer('class_counts', None, persistent=False)
+        self._inv_count = None
         if class_counts is not None:
             self.set_class_counts(class_counts)
 
@@ -262,6 +279,8 @@ class DABLoss(nn.Module):
         if self.class_counts is not None:
             counts = counts.to(self.class_counts.device)
         self.class_counts = counts
+        # 1/n_i for the fast path of the weight (None with empty classes)
+        self._inv_count = counts.reciprocal() if not empty else None
 
     def set_label_stats(self, stats) -> None:
         """Take n_i from the training set's :class:`LabelStats`."""
@@ -293,19 +312,14 @@ class DABLoss(nn.Module):
                 'custom_hooks include LabelStatsHook (configs/_base_/'
                 'default_runtime.py adds it), or pass class_counts=[...] to '
                 'the loss.')
-        if self.check_finite and not torch.isfinite(cls_score).all():
-            bad = (~torch.isfinite(cls_score)).sum().item()
-            raise FloatingPointError(
-                f'DABLoss got {bad} non-finite logit(s) (NaN or inf) in a '
-                f'batch of shape {tuple(cls_score.shape)}: training has '
-                'diverged before the loss. Lower the learning rate, add '
-                'gradient clipping (optim_wrapper.clip_grad), or check the '
-                'input data.')
         if self.class_counts.device != cls_score.device:
             # Counts are set on CPU before the run; move them once.
             self.class_counts = self.class_counts.to(cls_score.device)
+        if self._inv_count is not None and \
+                self._inv_count.device != cls_score.device:
+            self._inv_count = self._inv_count.to(cls_score.device)
         reduction = reduction_override or self.reduction
-        return self.loss_weight * dab_loss(
+        loss = dab_loss(
             cls_score,
             label,
             self.class_counts,
@@ -319,7 +333,17 @@ class DABLoss(nn.Module):
             epsilon=self.epsilon,
             weight=weight,
             reduction=reduction,
-            avg_factor=avg_factor)
+            avg_factor=avg_factor,
+            loss_weight=self.loss_weight,
+            inv_count=self._inv_count)
+        if self.check_finite:
+            # With logit modulation a non-finite logit makes the loss NaN or
+            # inf (each element mixes both branches with torch.lerp, whose
+            # unused end is then inf and turns the result into NaN), so
+            # checking the value covers the logits.
+            self._finite_check(
+                cls_score, loss if self.modulation == 'logit' else None)
+        return loss
 
     def extra_repr(self) -> str:
         return (f'phi={self.phi}, gamma_pos={self.gamma_pos}, '

@@ -9,11 +9,13 @@ from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
 from .dab_loss import rebalance_weight
-from .utils import check_multilabel_input, reduce_elementwise
+from .fused import (apply_element_loss, binary_labels, const, finish, focal,
+                    log1p_exp_neg_abs, no_autocast, rebalanced_affine,
+                    reduction_scale)
+from .utils import FiniteLogitCheck, check_multilabel_input
 
 REWEIGHT_FUNCS = (None, 'rebalance', 'inverse', 'sqrt_inverse', 'CB')
 CB_MODES = ('by_class', 'average_w', 'average_n', 'min_n')
@@ -84,7 +86,9 @@ def db_loss(cls_score: torch.Tensor,
             gamma: float = 0.0,
             reduction: str = 'mean',
             avg_factor: Optional[float] = None,
-            prior_bias_sign: int = 1) -> torch.Tensor:
+            prior_bias_sign: int = 1,
+            loss_weight: float = 1.0,
+            binary_label: bool = False) -> torch.Tensor:
     """Functional DB loss: (re-weighted) BCE with negative-tolerant
     regularisation and an optional focal term, as the DB authors' released
     code computes it (docs/method.md §7).
@@ -105,27 +109,41 @@ def db_loss(cls_score: torch.Tensor,
 
     ``prior_bias_sign=-1`` subtracts the bias instead (z' = z - ν, the sign
     of the DB paper's formula as this project first read it; it raises the
-    logits of rare classes instead of lowering them).
+    logits of rare classes instead of lowering them). ``loss_weight``
+    multiplies the result; ``binary_label=True`` says ``label`` is already
+    float32 0/1 (skips the conversion). The value and its closed-form gradient are
+    computed together (:mod:`.fused`); ``weight`` gets no gradient.
     """
     check_multilabel_input('DBLoss', cls_score, label)
     if prior_bias_sign not in (1, -1):
         raise ValueError(f'DBLoss: prior_bias_sign must be 1 (add, the '
                          f'released code) or -1, got {prior_bias_sign!r}.')
-    with torch.autocast(device_type=cls_score.device.type, enabled=False):
-        z = cls_score.float()
-        pos = label > 0
+    def compute(z):
+        y = label if binary_label else binary_labels(label)
         if prior_bias is not None:
-            z = z + prior_bias_sign * prior_bias.to(z.device).float()
-        # s: the scaled logit whose BCE against the label is softplus(s)
-        s = torch.where(pos, -z, neg_scale * z)
-        loss = F.softplus(s)
-        if gamma:
-            loss = torch.sigmoid(s).pow(gamma) * loss
+            bias = prior_bias.to(device=z.device, dtype=torch.float32)
+            z = z + bias if prior_bias_sign == 1 else z - bias
+        # s: the scaled logit whose BCE against the label is softplus(s):
+        # -z' for positives, λ z' for negatives; ds/dz = k = λ - (λ + 1) y
+        k = torch.add(const(neg_scale, y), y, alpha=-(neg_scale + 1.0))
+        s = z * k
+        p, q = torch.sigmoid(s), torch.sigmoid(-s)
+        sp = s.clamp(min=0).add_(log1p_exp_neg_abs(p, q))  # softplus(s)
+        loss, grad = focal(sp, p, q, gamma)
+        grad = grad * k if grad is p else grad.mul_(k)
+        scale = reduction_scale(z.shape, reduction, avg_factor, loss_weight)
+        # w = S · (1/λ on negatives, 1 on positives) · weight
+        w = None
         if neg_scale != 1.0:
-            loss = torch.where(pos, loss, loss / neg_scale)
+            w = torch.add(const(scale / neg_scale, y), y,
+                          alpha=scale * (1.0 - 1.0 / neg_scale))
         if weight is not None:
-            loss = loss * weight.float()
-        return reduce_elementwise(loss, reduction, avg_factor)
+            extra = weight.float()
+            w = extra * const(scale, extra) if w is None else w.mul_(extra)
+        return finish(loss, grad, w, scale, reduction)
+
+    with no_autocast(cls_score.device.type):
+        return apply_element_loss(cls_score, compute)
 
 
 @MODELS.register_module()
@@ -187,6 +205,9 @@ class DBLoss(nn.Module):
         loss_weight (float): Multiplier (DB-Focal uses 2). Defaults to 1.0.
         prior_bias_sign (int): 1 adds ν to the logits (the released code,
             default); -1 subtracts it (the other reading, docs/method.md §7).
+        check_finite (bool): Raise a clear error on NaN/inf logits instead of
+            returning a NaN loss (on a GPU without a host sync per step, a
+            step or so late: :class:`FiniteLogitCheck`). Defaults to True.
     """
 
     def __init__(self,
@@ -203,8 +224,11 @@ class DBLoss(nn.Module):
                  gamma: float = 0.0,
                  reduction: str = 'mean',
                  loss_weight: float = 1.0,
-                 prior_bias_sign: int = 1):
+                 prior_bias_sign: int = 1,
+                 check_finite: bool = True):
         super().__init__()
+        self.check_finite = check_finite
+        self._finite_check = FiniteLogitCheck('DBLoss')
         if prior_bias_sign not in (1, -1):
             raise ValueError('DBLoss: prior_bias_sign must be 1 (add ν, the '
                              'released code) or -1 (subtract), got '
@@ -264,26 +288,51 @@ class DBLoss(nn.Module):
         if self.class_counts is not None:
             counts = counts.to(self.class_counts.device)
         self.class_counts = counts
+        self._prior_bias = None
+        self._inv_count = None
+        self._all_counted = bool((counts > 0).all())
 
     def set_label_stats(self, stats) -> None:
         """Take n_i and N from the training set's :class:`LabelStats`."""
         self.set_class_counts(stats.counts, stats.class_names,
                               stats.num_images)
 
+    def _inverse_counts(self) -> torch.Tensor:
+        """1/n_i on the counts' device (computed once per set of counts)."""
+        inv = self._inv_count
+        if inv is None or inv.device != self.class_counts.device:
+            inv = self._inv_count = self.class_counts.reciprocal()
+        return inv
+
     @property
     def prior_bias(self) -> Optional[torch.Tensor]:
-        """ν_i = (κ / λ) · logit(n_i / N), or None when κ = 0."""
+        """ν_i = (κ / λ) · logit(n_i / N), or None when κ = 0 (computed once
+        per set of counts, on their device)."""
         if self.kappa == 0:
             return None
-        p = self.class_counts / self.num_images
-        return self.kappa / self.neg_scale * torch.log(p / (1 - p))
+        cached = getattr(self, '_prior_bias', None)
+        if cached is None or cached.device != self.class_counts.device:
+            p = self.class_counts / self.num_images
+            cached = self.kappa / self.neg_scale * torch.log(p / (1 - p))
+            self._prior_bias = cached
+        return cached
 
     def element_weight(self, label: torch.Tensor) -> Optional[torch.Tensor]:
         """The (B, C) re-weighting of a batch, or None."""
+        return self._element_weight(binary_labels(label))
+
+    def _element_weight(self, y: torch.Tensor) -> Optional[torch.Tensor]:
+        """:meth:`element_weight` of float32 0/1 labels."""
+        label = y
         f = self.reweight_func
         if f is None:
             return None
         if f == 'rebalance':
+            if self.beta > 0 and bool(self._all_counted):
+                inv = self._inverse_counts()
+                return rebalanced_affine(y, inv,
+                                         self.alpha, self.beta, self.mu, 1.0,
+                                         0.0)
             return rebalance_weight(label, self.class_counts, beta=self.alpha,
                                     mu=self.beta, epsilon=self.mu)
         if f in ('inverse', 'sqrt_inverse'):
@@ -300,6 +349,8 @@ class DBLoss(nn.Module):
                 reduction_override: Optional[str] = None,
                 **kwargs) -> torch.Tensor:
         """Compute the loss (arguments as for :class:`DABLoss`)."""
+        if self.check_finite:
+            self._finite_check(cls_score)
         if self.needs_counts:
             if self.class_counts is None:
                 raise RuntimeError(
@@ -312,20 +363,23 @@ class DBLoss(nn.Module):
                     f'classes but the logits have {cls_score.size(-1)}.')
             if self.class_counts.device != cls_score.device:
                 self.class_counts = self.class_counts.to(cls_score.device)
-        element_weight = self.element_weight(label)
+        y = binary_labels(label)
+        element_weight = self._element_weight(y)
         if weight is not None:
             element_weight = weight if element_weight is None else \
                 element_weight * weight
-        return self.loss_weight * db_loss(
+        return db_loss(
             cls_score,
-            label,
+            y,
             weight=element_weight,
             prior_bias=self.prior_bias,
             neg_scale=self.neg_scale,
             gamma=self.gamma,
             reduction=reduction_override or self.reduction,
             avg_factor=avg_factor,
-            prior_bias_sign=self.prior_bias_sign)
+            loss_weight=self.loss_weight,
+            prior_bias_sign=self.prior_bias_sign,
+            binary_label=True)
 
     def extra_repr(self) -> str:
         return (f'reweight_func={self.reweight_func!r}, kappa={self.kappa}, '
