@@ -10,6 +10,11 @@ Sections:
   loss    DABLoss and DBLoss (DB-Focal) forward + backward vs
           F.binary_cross_entropy_with_logits, batch 64, C = 20 / 80 / 1000 /
           10000 (ratio = loss time / BCE time; lower is better).
+  step    one training step (forward, loss, backward, SGD update) of the
+          DAB config vs the ERM config on the same model, batch and device
+          (R18w32 at 64 px on FD-MLT; with --device cuda also R101 at
+          448 px on COCO-MLT; --amp, --channels-last), measured alternately
+          (ratio = DAB time / ERM time).
   data    LabelStats.from_dataset + ClassAwareSampler set-up and its first
           epoch stream ('dataset' length) on synthetic long-tailed labels
           of growing N x C (about 3 labels per image): time and peak
@@ -175,13 +180,123 @@ def bench_data(repeat, sizes=((10000, 100), (30000, 300), (30000, 1000),
     return rows
 
 
+STEP_PAIRS = {
+    'cpu': [('configs/erm_r18w32_fd_mlt.py', 'configs/dab_r18w32_fd_mlt.py')],
+    'cuda': [('configs/erm_r18w32_fd_mlt.py', 'configs/dab_r18w32_fd_mlt.py'),
+             ('configs/erm_r101_coco_mlt.py', 'configs/dab_r101_coco_mlt.py')],
+}
+
+
+def _step_runner(config, device, amp, channels_last, batch_size=None):
+    """A model, optimiser wrapper and one fixed batch for ``config``:
+    random images of the config's training size and random multi-hot
+    labels, class counts of a long tail (speed does not depend on them)."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    from mmpretrain.structures import DataSample
+
+    import dab_mm  # noqa: F401  (registers the components)
+    from dab_mm.datasets import LabelStats
+    cfg = Config.fromfile(osp.join(REPO, config))
+    init_default_scope('mmpretrain')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    num_classes = cfg.model.head.num_classes
+    rng = np.random.default_rng(0)
+    n = 5000
+    counts = np.maximum((n / np.arange(1, num_classes + 1) ** 1.2), 2)
+    labels = rng.random((n, num_classes)) < (counts / n)[None, :]
+    labels[np.arange(n), rng.integers(0, num_classes, n)] = True
+    stats = LabelStats.from_labels(labels)
+    for m in model.modules():
+        if hasattr(m, 'set_label_stats') and m is not model:
+            m.set_label_stats(stats)
+    model = model.to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optim_cfg = dict(cfg.optim_wrapper)
+    if amp:
+        optim_cfg['type'] = 'AmpOptimWrapper'
+        optim_cfg.setdefault('loss_scale', 'dynamic')
+    optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    bs = batch_size or cfg.train_dataloader.batch_size
+    size = None
+    for t in cfg.train_dataloader.dataset.pipeline:
+        for key in ('crop_size', 'scale'):
+            if key in t:
+                v = t[key]
+                size = v if isinstance(v, int) else v[0]
+    size = size or 224
+    imgs = [torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+            for _ in range(bs)]
+    samples = [DataSample().set_gt_label(
+        np.flatnonzero(labels[i]).tolist()) for i in range(bs)]
+    batch = dict(inputs=imgs, data_samples=samples)
+    model.train()
+
+    def step():
+        model.train_step(batch, optim_wrapper)
+        if device != 'cpu':
+            torch.cuda.synchronize()
+    return step, bs, size
+
+
+def bench_step(repeat, device='cpu', amp=False, channels_last=False,
+               steps=5):
+    """One training step (forward, loss, backward, SGD update) of ERM and
+    of DAB on the same model, batch and device, measured alternately."""
+    rows = []
+    for erm_cfg, dab_cfg in STEP_PAIRS[device]:
+        import contextlib
+        import io
+        import logging
+        from mmengine.logging import MMLogger
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)  # no init-weights report
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                runners = {c: _step_runner(c, device, amp, channels_last)
+                           for c in (erm_cfg, dab_cfg)}
+        finally:
+            logger.setLevel(level)
+        for c in runners:  # warm-up (allocator, cuDNN autotune)
+            for _ in range(2):
+                runners[c][0]()
+        best = {c: float('inf') for c in runners}
+        for _ in range(repeat):
+            for c, (step, _, _) in runners.items():
+                t0 = time.perf_counter()
+                for _ in range(steps):
+                    step()
+                best[c] = min(best[c], (time.perf_counter() - t0) / steps)
+        _, bs, size = runners[dab_cfg]
+        tag = (' AMP' if amp else '') + (' channels_last' if channels_last
+                                         else '')
+        rows.append((f'train step DAB vs ERM, {osp.basename(dab_cfg)}, '
+                     f'batch {bs} at {size} px, {device}{tag} '
+                     f'({bs / best[dab_cfg]:.1f} img/s)', best[erm_cfg],
+                     best[dab_cfg], None))
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument('--only', nargs='+',
-                        default=['metric', 'loss', 'data'],
-                        choices=['metric', 'loss', 'data'])
+                        default=['metric', 'loss', 'data', 'step'],
+                        choices=['metric', 'loss', 'data', 'step'])
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'],
+                        help='device of the loss and step sections')
+    parser.add_argument('--amp', action='store_true',
+                        help='step section: AmpOptimWrapper (GPU)')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='step section: channels_last model')
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument(
         '--threads', type=int, default=1,
@@ -196,11 +311,18 @@ def main(argv=None):
           f'({args.threads} thread(s)), commit {_commit()}')
     print('| what | baseline (s) | dab-mm (s) | ratio | same values |')
     print('|---|---|---|---|---|')
-    sections = dict(metric=bench_metric, loss=bench_loss, data=bench_data)
+    sections = dict(
+        metric=bench_metric,
+        loss=lambda r: bench_loss(r, args.device),
+        data=bench_data,
+        step=lambda r: bench_step(r, args.device, args.amp,
+                                  args.channels_last))
     for name in args.only:
         for what, t_base, t_ours, same in sections[name](args.repeat):
             if name == 'loss':
                 ratio = f'{t_ours / t_base:.1f}x of BCE'
+            elif name == 'step':
+                ratio = f'{t_ours / t_base:.3f}x of ERM'
             elif np.isnan(t_base):
                 ratio = '—'
             else:
