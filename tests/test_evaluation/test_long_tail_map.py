@@ -49,6 +49,27 @@ def test_average_precision_bit_for_bit_sklearn(n, c, chunk):
             assert np.isnan(ap[k])
 
 
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_average_precision_signs_zeros_and_extremes(dtype):
+    """Negative scores, -0.0 tied with +0.0 (one threshold for
+    scikit-learn), the largest and smallest floats: the float32 key sort
+    and the float64 argsort both give scikit-learn's floats."""
+    rng = np.random.default_rng(5)
+    n, c = 400, 6
+    labels = (rng.random((n, c)) < 0.25).astype(np.int64)
+    labels[0] = 1
+    info = np.finfo(dtype)
+    pool = np.array([-0.0, 0.0, -1.5, 1.5, -3.0, 2.0, info.max, -info.max,
+                     info.tiny, -info.tiny, info.eps], dtype=dtype)
+    scores = rng.choice(pool, size=(n, c)).astype(dtype)
+    scores[:, 5] = rng.standard_normal(n).astype(dtype)  # negative values
+    assert (np.signbit(scores) & (scores == 0)).any()  # -0.0 is there
+    ap = LongTailMAP.average_precision(scores, labels, chunk_elements=900)
+    for k in range(c):
+        assert ap[k] == average_precision_score(
+            labels[:, k], scores[:, k].astype(np.float64)), k
+
+
 def test_class_without_positive_is_nan_internally():
     scores, labels = random_data()
     labels[:, 3] = 0
