@@ -270,7 +270,8 @@ def main(argv=None):
         # --rerun: runs recorded at another commit are made again
         reuse = seed in recorded.get(name, {}) and (
             name not in args.rerun or old.get('commit') == commit)
-        if reuse and old.get('config_sha256') not in (None, digest):
+        changed = reuse and old.get('config_sha256') not in (None, digest)
+        if changed:
             print(f'{name} seed {seed}: its config changed since it was '
                   'recorded; running it again.', flush=True)
             reuse = False
@@ -278,12 +279,16 @@ def main(argv=None):
             runs[name][seed], info[name][seed] = recorded[name][seed], old
             how = 'recorded'
         else:
-            if name in args.rerun and osp.isdir(work_dir):
+            # a recorded run made again starts from an empty work dir (its
+            # old metrics file must not stand in for the new run)
+            if (changed or name in args.rerun) and osp.isdir(work_dir):
                 shutil.rmtree(work_dir)
             t0 = time.time()
             fresh = not osp.isfile(osp.join(work_dir, 'metrics.json'))
-            # the code this run imports: HEAD (and the tree) as it starts
-            run_commit = git_commit(args.out) if fresh else commit
+            # the code this run imports: HEAD (and the tree) as it starts;
+            # unknown for a metrics file left by an earlier, unrecorded run
+            run_commit = git_commit(args.out) if fresh else \
+                'not recorded (metrics file of an earlier run)'
             try:
                 path = train_and_test(config, seed, work_dir,
                                       args.cfg_options)
