@@ -82,28 +82,47 @@ def shade_groups(ax, counts, head_thr: int, tail_thr: int, label_y: float):
 def plot_comparison(summary: Dict[str, dict], class_counts: Sequence[int],
                     out_dir: str, head_thr: int = 100,
                     tail_thr: int = 20) -> List[str]:
-    """Two PNGs: per-class AP against training count (log scale, groups
-    shaded) and grouped bars (total/head/middle/tail) with std error bars."""
+    """Two PNGs: per-class AP against training count (a scatter, log x,
+    groups shaded, each method's group means as horizontal bars across the
+    group's count range) and grouped bars (total/head/middle/tail) with std
+    error bars."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
+    from dab_mm.datasets.label_stats import class_groups
     counts = np.asarray(class_counts)
+    groups = class_groups(counts, head_thr, tail_thr)
     paths = []
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(8, 5 + 0.15 * ((len(summary) + 2) // 3)))
     lo, hi = shade_groups(ax, counts, head_thr, tail_thr, label_y=101)
-    order = np.argsort(counts)
+    spans = {'tail': (lo, tail_thr), 'middle': (tail_thr, head_thr),
+             'head': (head_thr, hi)}
     colours = plt.get_cmap('tab20').colors  # distinct for up to 20 methods
+    markers = 'osD^vP*Xh<>p'
+    n = len(summary)
     for i, (method, row) in enumerate(summary.items()):
-        ap = row['AP_classwise']
-        ax.plot(counts[order], ap[order], marker='o', ms=3, lw=1,
-                color=colours[i % 20], label=method)
+        ap = np.asarray(row['AP_classwise'], dtype=float)
+        colour = colours[i % 20]
+        # one marker per class; methods shifted a little along log x so
+        # that classes of equal count stay apart (no line: classes have no
+        # order between them)
+        shift = 10 ** (0.015 * (i - (n - 1) / 2))
+        ax.scatter(counts * shift, ap, s=14, marker=markers[i % len(markers)],
+                   color=colour, alpha=0.8, linewidths=0, label=method)
+        for name, idx in groups.items():
+            valid = [k for k in idx if not np.isnan(ap[k])]
+            a, b = spans[name]
+            if valid and max(a, lo) < min(b, hi):
+                ax.hlines(ap[valid].mean(), max(a, lo), min(b, hi),
+                          color=colour, lw=1.5, alpha=0.7)
     ax.set_xscale('log')
     ax.set_xlim(lo, hi)
     ax.set_ylim(0, 108)
     ax.set_xlabel('training images of the class (log scale)')
-    ax.set_ylabel('AP (%), mean over seeds')
-    ax.legend(fontsize=7, ncol=2)
+    ax.set_ylabel('AP (%), mean over seeds; bars: group means')
+    ax.legend(fontsize=7, ncol=3, loc='upper center',
+              bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     paths.append(osp.join(out_dir, 'ap_vs_count.png'))
     fig.savefig(paths[-1], dpi=120)
