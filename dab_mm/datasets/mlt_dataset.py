@@ -1,12 +1,15 @@
 """Multi-label dataset with validated annotations, the base of VOC-/COCO-MLT."""
+import logging
 import os.path as osp
 from typing import List, Optional, Sequence, Union
 
 import mmengine
+from mmengine.logging import print_log
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
 from ..utils.io import load_structured
+from .image_check import CHECK_COMMAND, image_problem
 
 # Shown at most this many missing images in an error message.
 _MAX_LISTED = 5
@@ -56,20 +59,67 @@ class MLTDataset(MultiLabelDataset):
 
     Every label is checked against the classes and, unless
     ``check_files=False``, every local image file must exist; errors name the
-    file and line (or ``data_list`` index) and say how to fix them.
+    file and line (or ``data_list`` index) and say how to fix them. An image
+    that cannot be read when the pipeline loads it (missing, empty,
+    truncated, not an image) stops the run with an error naming the image,
+    the annotation entry and the checker that lists every such image
+    (``tools/analysis_tools/check_dataset.py``); ``skip_unreadable=True``
+    replaces it by the next readable sample instead and logs its path once.
 
     Args:
         ann_file (str): Annotation file (``.json``/``.yaml``/``.pkl`` in
             OpenMMLab 2.0 format, or ``.txt``).
         check_files (bool): Check that every local image exists when loading.
             Defaults to True.
+        skip_unreadable (bool): Replace an unreadable image by the next
+            readable sample (``idx + 1``, ``idx + 2``, ...: deterministic)
+            instead of stopping. Defaults to False.
         **kwargs: Other arguments of :class:`MultiLabelDataset` (``data_root``,
             ``data_prefix``, ``classes``, ``metainfo``, ``pipeline``, ...).
     """
 
-    def __init__(self, ann_file: str, check_files: bool = True, **kwargs):
+    def __init__(self, ann_file: str, check_files: bool = True,
+                 skip_unreadable: bool = False, **kwargs):
         self.check_files = check_files
+        self.skip_unreadable = skip_unreadable
+        self._skipped = set()
         super().__init__(ann_file=ann_file, **kwargs)
+
+    def annotation_entry(self, idx: int) -> str:
+        """Where sample ``idx`` is listed: annotation file and line or
+        ``data_list`` index."""
+        return self.get_data_info(idx).get(
+            'ann_entry', f'{self.ann_file}, sample {idx}')
+
+    def prepare_data(self, idx):
+        """The pipeline's output for sample ``idx``; an image that cannot be
+        read is named with its annotation entry (or, with
+        ``skip_unreadable``, replaced by the next readable sample)."""
+        for attempt in range(len(self)):
+            i = (idx + attempt) % len(self)
+            try:
+                return super().prepare_data(i)
+            except Exception as e:  # noqa: BLE001 - re-raised unless it is
+                path = self.get_data_info(i).get('img_path', '')  # the image
+                problem = image_problem(path) if path else None
+                if problem is None:
+                    raise
+                where = self.annotation_entry(i)
+                if not self.skip_unreadable:
+                    raise RuntimeError(
+                        f'{type(self).__name__}: cannot read image "{path}" '
+                        f'({problem}), listed in {where}. List every '
+                        f'unreadable image with `{CHECK_COMMAND}`; fix or '
+                        'remove them, or set skip_unreadable=True in the '
+                        'dataset config to train on the others.') from e
+                if path not in self._skipped:
+                    self._skipped.add(path)
+                    print_log(f'{type(self).__name__}: skipping unreadable '
+                              f'image "{path}" ({problem}), listed in '
+                              f'{where}.', logger='current',
+                              level=logging.WARNING)
+        raise RuntimeError(f'{type(self).__name__}: no image of '
+                           f'{self.ann_file} can be read.')
 
     def _classes_or_raise(self) -> Sequence[str]:
         classes = self._metainfo.get('classes')
@@ -143,7 +193,7 @@ class MLTDataset(MultiLabelDataset):
             })
             data_list.append(
                 dict(img_path=mmengine.join_path(self.img_prefix, img_path),
-                     gt_label=gt))
+                     gt_label=gt, ann_entry=where))
         if self.check_files:
             self._check_images(data_list)
         return data_list
