@@ -235,3 +235,29 @@ def test_dist_train_two_cpu_processes(voc_tree, tmp_path):
     assert re.search(r'Epoch\(train\)\s+\[1\]\[2/2\]', log)
     assert 'mlt/mAP_tail' in log
     assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+
+
+def test_divergence_stops_with_a_clear_error_and_keeps_the_checkpoint(
+        voc_tree, tmp_path):
+    """Epoch 1 trains normally and is saved; at epoch 2 the lr jumps by
+    1e30. The run stops with the loss's FloatingPointError (not a NaN run
+    that goes on), and the epoch-1 checkpoint still loads and tests."""
+    work = str(tmp_path / 'diverge')
+    opts = small_overrides(voc_tree, 3) + [
+        'default_hooks.checkpoint.interval=1',
+        'param_scheduler.step_size=1', 'param_scheduler.gamma=1e+30']
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', CONFIG, '--work-dir', work,
+         '--cfg-options'] + opts, cwd=REPO, capture_output=True, text=True,
+        timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert 'FloatingPointError: DABLoss' in out, out[-3000:]
+    assert 'training has diverged' in out
+    assert re.search(r'Epoch\(train\)\s+\[2\]', out)  # it got into epoch 2
+    assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+    assert not osp.isfile(osp.join(work, 'epoch_2.pth'))
+    log = run([sys.executable, 'tools/test.py', CONFIG,
+               osp.join(work, 'epoch_1.pth'), '--work-dir', work,
+               '--cfg-options'] + small_overrides(voc_tree))
+    assert re.search(r'mlt/mAP: \d+\.\d+', log)
