@@ -150,7 +150,8 @@ def dab_loss(cls_score: torch.Tensor,
                 w = w.mul_(const(scale * (1.0 - phi), w)).add_(
                     const(scale * phi, w))
         if weight is not None:
-            extra = weight.float()
+            extra = weight if weight.dtype == torch.float32 else \
+                weight.float()
             w = extra * const(scale, extra) if w is None else w.mul_(extra)
         return finish(loss, grad, w, scale, reduction)
 

@@ -121,7 +121,9 @@ def db_loss(cls_score: torch.Tensor,
     def compute(z):
         y = label if binary_label else binary_labels(label)
         if prior_bias is not None:
-            bias = prior_bias.to(device=z.device, dtype=torch.float32)
+            bias = prior_bias
+            if bias.device != z.device or bias.dtype != torch.float32:
+                bias = bias.to(device=z.device, dtype=torch.float32)
             z = z + bias if prior_bias_sign == 1 else z - bias
         # s: the scaled logit whose BCE against the label is softplus(s):
         # -z' for positives, λ z' for negatives; ds/dz = k = λ - (λ + 1) y
@@ -138,7 +140,8 @@ def db_loss(cls_score: torch.Tensor,
             w = torch.add(const(scale / neg_scale, y), y,
                           alpha=scale * (1.0 - 1.0 / neg_scale))
         if weight is not None:
-            extra = weight.float()
+            extra = weight if weight.dtype == torch.float32 else \
+                weight.float()
             w = extra * const(scale, extra) if w is None else w.mul_(extra)
         return finish(loss, grad, w, scale, reduction)
 

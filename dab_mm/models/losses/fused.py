@@ -57,7 +57,9 @@ class _ElementLoss(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cls_score, compute):
         # (autograd runs this with gradients off)
-        value, grad = compute(cls_score.float())
+        z = cls_score if cls_score.dtype == torch.float32 else \
+            cls_score.float()
+        value, grad = compute(z)
         ctx.save_for_backward(grad)
         ctx.score_dtype = cls_score.dtype
         return value
