@@ -128,7 +128,9 @@ class LongTailMAP(BaseMetric):
         ap = np.full(num_classes, np.nan)
         if n == 0:
             return ap
-        step = max(1, chunk_elements // n)
+        # chunks of at most chunk_elements scores, and at least one per CPU
+        step = max(1, min(chunk_elements // n,
+                          -(-num_classes // _cpu_count())))
         last = np.array([n - 1])
         # Scores keep their float type (float32 from a model: half the
         # bytes to sort); positions of equal scores are the same in float64.
@@ -165,22 +167,38 @@ class LongTailMAP(BaseMetric):
                 tp = np.cumsum(np.take_along_axis(y, order, 1).view(np.int8),
                                axis=1, dtype=count)
                 change = s[:, 1:] != s[:, :-1]
-            # the last position of each run of equal scores, all classes at
-            # once (flat indices into the (classes, n - 1) array)
+            # The last position of each run of equal scores (a threshold),
+            # for all classes with positives at once, in class order; each
+            # class closes with position n - 1.
             flat = np.flatnonzero(change)
-            starts = np.searchsorted(flat, np.arange(len(y) + 1) * (n - 1))
-            for k in np.flatnonzero(tp[:, -1] > 0):
-                # scikit-learn's steps: thresholds at the last row of each
-                # run of equal scores, precision and recall reversed and
-                # closed with (1, 0), AP = -sum(diff(recall) * precision)
-                idx = np.concatenate(
-                    [flat[starts[k]:starts[k + 1]] - k * (n - 1), last])
-                tps = tp[k, idx].astype(np.float64)
-                fps = 1 + idx.astype(np.float64) - tps
-                precision = np.concatenate([np.flip(tps / (tps + fps)), [1.0]])
-                recall = np.concatenate([np.flip(tps / tps[-1]), [0.0]])
-                ap[c0 + k] = max(0.0, float(-np.sum(np.diff(recall) *
-                                                    precision[:-1])))
+            row = flat // max(n - 1, 1)
+            has_pos = tp[:, -1] > 0
+            keep = has_pos[row]
+            row, pos = row[keep], flat[keep] - row[keep] * (n - 1)
+            classes = np.flatnonzero(has_pos)
+            if not len(classes):
+                return  # no positives: every AP of the chunk stays NaN
+            ends = np.searchsorted(row, classes, side='right')
+            pos = np.insert(pos, ends, n - 1)
+            row = np.insert(row, ends, classes)
+            # scikit-learn's floats: precision tps / (tps + fps) and recall
+            # tps / P at each threshold, terms (r_prev - r) * p with r_prev
+            # the previous threshold's recall (0 first), summed per class in
+            # reversed order by np.sum (pairwise, as scikit-learn does)
+            tps = tp[row, pos].astype(np.float64)
+            fps = 1 + pos.astype(np.float64) - tps
+            precision = tps / (tps + fps)
+            recall = tps / tp[row, -1].astype(np.float64)
+            prev = np.empty_like(recall)
+            prev[1:] = recall[:-1]
+            first = np.concatenate([[0], ends[:-1] + np.arange(1, len(ends))])
+            prev[first] = 0.0
+            terms = ((prev - recall) * precision)[::-1].copy()
+            bounds = len(terms) - (ends + np.arange(1, len(ends) + 1))
+            stops = np.concatenate([[len(terms)], bounds[:-1]])
+            for j, k in enumerate(classes):
+                ap[c0 + k] = max(0.0, float(-np.sum(
+                    terms[bounds[j]:stops[j]])))
 
         # numpy's sorts and array operations release the GIL: chunks of
         # classes run in parallel threads (each writes its own classes)
