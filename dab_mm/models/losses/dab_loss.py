@@ -11,7 +11,8 @@ import torch.nn as nn
 from mmpretrain.registry import MODELS
 
 from .fused import (apply_element_loss, binary_labels, const,
-                    dab_element_terms, finish, no_autocast, rebalanced_affine, reduction_scale)
+                    dab_element_terms, finish, no_autocast, rebalanced_affine,
+                    reduction_scale)
 from .utils import FiniteLogitCheck, check_multilabel_input
 
 MODULATIONS = ('logit', 'probability')

@@ -111,8 +111,9 @@ def db_loss(cls_score: torch.Tensor,
     of the DB paper's formula as this project first read it; it raises the
     logits of rare classes instead of lowering them). ``loss_weight``
     multiplies the result; ``binary_label=True`` says ``label`` is already
-    float32 0/1 (skips the conversion). The value and its closed-form gradient are
-    computed together (:mod:`.fused`); ``weight`` gets no gradient.
+    float32 0/1 (skips the conversion). The value and its closed-form
+    gradient are computed together (:mod:`.fused`); ``weight`` gets no
+    gradient.
     """
     check_multilabel_input('DBLoss', cls_score, label)
     if prior_bias_sign not in (1, -1):

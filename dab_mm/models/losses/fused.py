@@ -8,8 +8,9 @@ per element than its vectorised ``log``/``exp``/``sigmoid``). Here the
 forward computes the loss and its derivative with respect to the logits
 together, from vectorised kernels only and with as few kernel calls as the
 formula allows (at small C the fixed cost per call dominates), and the
-backward is a single multiplication. Values and gradients equal the autograd formulas to float32
-rounding (tested against a float64 reference).
+backward is a single multiplication. Values and gradients equal the autograd
+formulas to float32 rounding (tested against a float64 reference). No
+second-order gradients (``create_graph``).
 """
 import contextlib
 from typing import Callable, Optional, Tuple
