@@ -321,7 +321,7 @@ def main(argv=None):
     for name in args.only:
         for what, t_base, t_ours, same in sections[name](args.repeat):
             if name == 'loss':
-                ratio = f'{t_ours / t_base:.1f}x of BCE'
+                ratio = f'{t_ours / t_base:.2f}x of BCE'
             elif name == 'step':
                 ratio = f'{t_ours / t_base:.3f}x of ERM'
             elif np.isnan(t_base):

@@ -134,6 +134,8 @@ def rebalanced_affine(y: torch.Tensor, inv_count: torch.Tensor, beta: float,
     s = inv_count / instance_prob.unsqueeze(1)
     # mu * (s - epsilon), then scale * sigmoid + (scale * beta + shift)
     s = torch.addcmul(const(-mu * epsilon, y), s, const(mu, y)).sigmoid_()
+    if scale == 1.0:
+        return s.add_(const(beta + shift, y))
     return torch.add(const(scale * beta + shift, y), s, alpha=scale)
 
 
