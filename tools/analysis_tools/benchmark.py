@@ -204,6 +204,8 @@ def _step_runner(config, device, amp, channels_last, batch_size=None):
     cfg = Config.fromfile(osp.join(REPO, config))
     init_default_scope('mmpretrain')
     torch.manual_seed(0)
+    # random weights: speed does not depend on them, and nothing downloads
+    cfg.model.backbone.pop('init_cfg', None)
     model = MODELS.build(cfg.model)
     model.init_weights()
     num_classes = cfg.model.head.num_classes
