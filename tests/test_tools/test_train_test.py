@@ -261,3 +261,30 @@ def test_divergence_stops_with_a_clear_error_and_keeps_the_checkpoint(
                osp.join(work, 'epoch_1.pth'), '--work-dir', work,
                '--cfg-options'] + small_overrides(voc_tree))
     assert re.search(r'mlt/mAP: \d+\.\d+', log)
+
+
+def test_channels_last_training(voc_tree, tmp_path):
+    """--channels-last trains in that memory format (single process; the
+    distributed path converts in CPUCompatibleDDP before wrapping)."""
+    import torch
+    work = str(tmp_path / 'cl')
+    run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work,
+         '--channels-last', '--cfg-options'] + small_overrides(voc_tree, 1))
+    state = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu',
+                       weights_only=False)['state_dict']
+    w = state['backbone.conv1.weight']
+    assert w.dim() == 4 and not w.is_contiguous()
+    assert w.is_contiguous(memory_format=torch.channels_last)
+
+    from dab_mm.engine import CPUCompatibleDDP
+    import torch.distributed as dist
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()))
+    dist.init_process_group('gloo', rank=0, world_size=1)
+    try:
+        conv = torch.nn.Conv2d(3, 8, 3)
+        wrapped = CPUCompatibleDDP(module=conv, device_ids=[0],
+                                   channels_last=True)
+        assert wrapped.module.weight.is_contiguous(
+            memory_format=torch.channels_last)
+    finally:
+        dist.destroy_process_group()
