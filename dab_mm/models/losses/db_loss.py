@@ -356,17 +356,18 @@ class DBLoss(nn.Module):
         if self.check_finite:
             self._finite_check(cls_score)
         if self.needs_counts:
-            if self.class_counts is None:
+            counts = self.class_counts
+            if counts is None:
                 raise RuntimeError(
                     'DBLoss needs class counts for its re-weighting / prior '
                     'bias: train through a Runner with LabelStatsHook in '
                     'custom_hooks, or pass class_counts (and num_images).')
-            if self.class_counts.numel() != cls_score.size(-1):
+            if counts.shape[0] != cls_score.shape[-1]:
                 raise ValueError(
-                    f'DBLoss has counts for {self.class_counts.numel()} '
+                    f'DBLoss has counts for {counts.numel()} '
                     f'classes but the logits have {cls_score.size(-1)}.')
-            if self.class_counts.device != cls_score.device:
-                self.class_counts = self.class_counts.to(cls_score.device)
+            if counts.device != cls_score.device:
+                self.class_counts = counts.to(cls_score.device)
         y = binary_labels(label)
         element_weight = self._element_weight(y)
         if weight is not None:
