@@ -301,13 +301,6 @@ class DBLoss(nn.Module):
         self.set_class_counts(stats.counts, stats.class_names,
                               stats.num_images)
 
-    def _inverse_counts(self) -> torch.Tensor:
-        """1/n_i on the counts' device (computed once per set of counts)."""
-        inv = self._inv_count
-        if inv is None or inv.device != self.class_counts.device:
-            inv = self._inv_count = self.class_counts.reciprocal()
-        return inv
-
     @property
     def prior_bias(self) -> Optional[torch.Tensor]:
         """ν_i = (κ / λ) · logit(n_i / N), or None when κ = 0 (computed once
@@ -332,11 +325,14 @@ class DBLoss(nn.Module):
         if f is None:
             return None
         if f == 'rebalance':
-            if self.beta > 0 and bool(self._all_counted):
-                inv = self._inverse_counts()
-                return rebalanced_affine(y, inv,
-                                         self.alpha, self.beta, self.mu, 1.0,
-                                         0.0)
+            inv = self._inv_count  # 1/n_i, set when every class has images
+            if inv is None and self.beta > 0 and self._all_counted:
+                inv = self._inv_count = self.class_counts.reciprocal()
+            if inv is not None:
+                if inv.device != y.device:
+                    inv = self._inv_count = inv.to(y.device)
+                return rebalanced_affine(y, inv, self.alpha, self.beta,
+                                         self.mu, 1.0, 0.0)
             return rebalance_weight(label, self.class_counts, beta=self.alpha,
                                     mu=self.beta, epsilon=self.mu)
         if f in ('inverse', 'sqrt_inverse'):
