@@ -77,9 +77,12 @@ class _ElementLoss(torch.autograd.Function):
 def reduction_scale(loss_shape, reduction: str, avg_factor: Optional[float],
                     loss_weight: float = 1.0) -> float:
     """The factor S such that the loss is ``S · Σ elements`` (``'mean'``,
-    ``'sum'``) or ``S · elements`` (``'none'``); ``avg_factor`` counts
-    samples (the rule of
-    :func:`~dab_mm.models.losses.utils.reduce_elementwise`)."""
+    ``'sum'``) or ``S · elements`` (``'none'``), times ``loss_weight``.
+
+    ``'mean'`` averages over all B·C elements; ``avg_factor`` counts SAMPLES
+    (what mmpretrain's multi-label heads pass), so the sum is divided by
+    ``avg_factor * C`` and the head gives the same value as a plain mean.
+    """
     if reduction in ('none', 'sum'):
         return float(loss_weight)
     if reduction != 'mean':

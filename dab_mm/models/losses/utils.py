@@ -15,26 +15,6 @@ def check_multilabel_input(name: str, cls_score: torch.Tensor,
             f'{tuple(label.shape)}.')
 
 
-def reduce_elementwise(loss: torch.Tensor, reduction: str = 'mean',
-                       avg_factor: Optional[float] = None) -> torch.Tensor:
-    """Reduce a (B, C) element loss.
-
-    ``'mean'`` averages over all B·C elements; ``avg_factor`` counts SAMPLES
-    (what mmpretrain's multi-label heads pass), so the sum is divided by
-    ``avg_factor * C`` and the head gives the same value as a plain mean.
-    """
-    if reduction == 'none':
-        return loss
-    if reduction == 'sum':
-        return loss.sum()
-    if reduction != 'mean':
-        raise ValueError(f"Unknown reduction {reduction!r}; use 'none', "
-                         "'mean' or 'sum'.")
-    if avg_factor is None:
-        return loss.mean()
-    return loss.sum() / (float(avg_factor) * loss.size(-1))
-
-
 class FiniteLogitCheck:
     """Raise :class:`FloatingPointError` when a batch of logits (or the loss
     computed from them) is not finite, without a host–device
