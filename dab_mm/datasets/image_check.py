@@ -26,9 +26,7 @@ def image_problem(path: str) -> Optional[str]:
         return f'unreadable file ({e.strerror or e})'
     if not content:
         return 'empty file (0 bytes)'
-    import cv2
     import mmcv
-    cv2.setLogLevel(0) if hasattr(cv2, 'setLogLevel') else None
     try:
         img = mmcv.imfrombytes(content)
     except Exception:  # noqa: BLE001 - any decoder failure is the answer
