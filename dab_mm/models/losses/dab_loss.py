@@ -150,11 +150,7 @@ def dab_loss(cls_score: torch.Tensor,
                 w = rebalance_weight(y, class_counts, beta, mu, epsilon)
                 w = w.mul_(const(scale * (1.0 - phi), w)).add_(
                     const(scale * phi, w))
-        if weight is not None:
-            extra = weight if weight.dtype == torch.float32 else \
-                weight.float()
-            w = extra * const(scale, extra) if w is None else w.mul_(extra)
-        return finish(loss, grad, w, scale, reduction)
+        return finish(loss, grad, w, scale, reduction, weight)
 
     with no_autocast(cls_score.device.type):
         return apply_element_loss(cls_score, compute)

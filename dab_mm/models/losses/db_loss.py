@@ -140,11 +140,7 @@ def db_loss(cls_score: torch.Tensor,
         if neg_scale != 1.0:
             w = torch.add(const(scale / neg_scale, y), y,
                           alpha=scale * (1.0 - 1.0 / neg_scale))
-        if weight is not None:
-            extra = weight if weight.dtype == torch.float32 else \
-                weight.float()
-            w = extra * const(scale, extra) if w is None else w.mul_(extra)
-        return finish(loss, grad, w, scale, reduction)
+        return finish(loss, grad, w, scale, reduction, weight)
 
     with no_autocast(cls_score.device.type):
         return apply_element_loss(cls_score, compute)

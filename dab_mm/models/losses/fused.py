@@ -94,9 +94,14 @@ def reduction_scale(loss_shape, reduction: str, avg_factor: Optional[float],
 
 
 def finish(loss: torch.Tensor, grad: torch.Tensor,
-           w: Optional[torch.Tensor], scale: float, reduction: str):
+           w: Optional[torch.Tensor], scale: float, reduction: str,
+           weight: Optional[torch.Tensor] = None):
     """``(value, grad)`` of the element loss times ``w`` (which already
-    includes the reduction scale) or, without ``w``, times ``scale``."""
+    includes the reduction scale) or, without ``w``, times ``scale``; a
+    user's element ``weight`` (no gradient) multiplies both."""
+    if weight is not None:
+        extra = weight if weight.dtype == torch.float32 else weight.float()
+        w = extra * const(scale, extra) if w is None else w.mul_(extra)
     if w is not None:
         loss, grad = loss.mul_(w), grad.mul_(w)
         return (loss if reduction == 'none' else loss.sum()), grad
