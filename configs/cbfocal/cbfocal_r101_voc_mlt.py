@@ -1,0 +1,10 @@
+_base_ = [
+    '../_base_/models/resnet101_multilabel.py',
+    '../_base_/datasets/voc_mlt_448.py',
+    '../_base_/schedules/sgd_step_100e.py',
+    '../_base_/default_runtime.py',
+    '../_base_/methods/cbfocal.py',
+]
+
+# VOC-MLT
+model = dict(head=dict(num_classes=20, loss=_base_.cbfocal.loss))
