@@ -1,16 +1,5 @@
-_base_ = [
-    '../_base_/models/resnet101_multilabel.py',
-    '../_base_/datasets/coco_mlt_448.py',
-    '../_base_/schedules/sgd_step_100e.py',
-    '../_base_/default_runtime.py',
-    '../_base_/methods/asl.py',
-]
+_base_ = ['../_base_/setups/r101_coco_mlt.py', '../_base_/methods/asl.py']
 
-# COCO-MLT
-# loss_weight 1/C: the mean over B*C (see the method fragment)
-model = dict(
-    head=dict(
-        num_classes=80,
-        loss=dict(
-            _base_.asl.loss,
-            loss=dict(_base_.asl.loss.loss, loss_weight=1.0 / 80))))
+# loss_weight 1/C: the mean over B*C (see the method's fragment)
+model = dict(head=dict(loss=dict(
+    _base_.asl.loss, loss=dict(_base_.asl.loss.loss, loss_weight=1 / 80))))

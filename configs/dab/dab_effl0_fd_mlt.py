@@ -1,16 +1,7 @@
-_base_ = [
-    '../_base_/models/efficientnet-lite0_multilabel.py',
-    '../_base_/datasets/fd_mlt_effl_128.py',
-    '../_base_/schedules/sgd_step_cpu_finetune.py',
-    '../_base_/default_runtime.py',
-    '../_base_/methods/dab.py',
-]
+_base_ = ['../_base_/setups/effl0_fd_mlt.py', '../_base_/methods/dab.py']
 
-# FD-MLT, ImageNet-pretrained EfficientNet-Lite0
-model = dict(
-    head=dict(num_classes=20, loss=dict(_base_.dab.loss, epsilon=0.3)))
+model = dict(head=dict(loss=dict(_base_.dab.loss, epsilon=0.3)))
 
-# class-aware sampling with as many samples per epoch as the training set
-# has images (the same compute as uniform sampling)
+# class-aware, as many samples per epoch as the training set has images
 train_dataloader = dict(
     sampler=dict(_base_.dab.sampler, num_samples='dataset'))

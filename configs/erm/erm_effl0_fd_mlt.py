@@ -1,10 +1,3 @@
-_base_ = [
-    '../_base_/models/efficientnet-lite0_multilabel.py',
-    '../_base_/datasets/fd_mlt_effl_128.py',
-    '../_base_/schedules/sgd_step_cpu_finetune.py',
-    '../_base_/default_runtime.py',
-    '../_base_/methods/erm.py',
-]
+_base_ = ['../_base_/setups/effl0_fd_mlt.py', '../_base_/methods/erm.py']
 
-# FD-MLT, ImageNet-pretrained EfficientNet-Lite0
-model = dict(head=dict(num_classes=20, loss=_base_.erm.loss))
+model = dict(head=dict(loss=_base_.erm.loss))

@@ -1,17 +1,5 @@
-_base_ = [
-    '../_base_/models/resnet101_multilabel.py',
-    '../_base_/datasets/coco_mlt_448.py',
-    '../_base_/schedules/sgd_step_100e.py',
-    '../_base_/default_runtime.py',
-    '../_base_/methods/mlgcn.py',
-]
+_base_ = ['../_base_/setups/r101_coco_mlt.py', '../_base_/methods/mlgcn.py']
 
-# COCO-MLT
-model = dict(
-    neck=None,
-    head=dict(
-        _base_.mlgcn.head,
-        num_classes=80,
-        embedding='coco'))
+model = dict(neck=None, head=dict(_base_.mlgcn.head, embedding='coco'))
 
 optim_wrapper = dict(clip_grad=_base_.mlgcn.clip_grad)

@@ -1,12 +1,5 @@
-_base_ = [
-    '../_base_/models/resnet101_multilabel.py',
-    '../_base_/datasets/voc_mlt_448.py',
-    '../_base_/schedules/sgd_step_100e.py',
-    '../_base_/default_runtime.py',
-    '../_base_/methods/rs.py',
-]
+_base_ = ['../_base_/setups/r101_voc_mlt.py', '../_base_/methods/rs.py']
 
-# VOC-MLT
-model = dict(head=dict(num_classes=20, loss=_base_.rs.loss))
+model = dict(head=dict(loss=_base_.rs.loss))
 
 train_dataloader = dict(sampler=_base_.rs.sampler)

@@ -1,15 +1,7 @@
-_base_ = [
-    '../_base_/models/resnet18-w32_multilabel.py',
-    '../_base_/datasets/fd_mlt_64.py',
-    '../_base_/schedules/sgd_step_cpu.py',
-    '../_base_/default_runtime.py',
-    '../_base_/methods/rs.py',
-]
+_base_ = ['../_base_/setups/r18w32_fd_mlt.py', '../_base_/methods/rs.py']
 
-# FD-MLT, from scratch
-model = dict(head=dict(num_classes=20, loss=_base_.rs.loss))
+model = dict(head=dict(loss=_base_.rs.loss))
 
-# class-aware sampling with as many samples per epoch as the training set
-# has images (the same compute as uniform sampling)
+# class-aware, as many samples per epoch as the training set has images
 train_dataloader = dict(
     sampler=dict(_base_.rs.sampler, num_samples='dataset'))
