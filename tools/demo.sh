@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
 WORK_DIR=${WORK_DIR:-work_dirs/demo}
-CONFIG=configs/dab_r18w32_fd_mlt.py
+CONFIG=configs/dab/dab_r18w32_fd_mlt.py
 DEBIAN_DIR=/usr/share/datasets/fashion-mnist
 CACHE=data/cache
 UNPACKED=$CACHE/fashion-mnist$DEBIAN_DIR

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCESSES [test.py args...]
-# One node: tools/dist_test.sh configs/dab_r101_coco_mlt.py work_dirs/x/epoch_100.pth 8
+# One node: tools/dist_test.sh configs/dab/dab_r101_coco_mlt.py work_dirs/x/epoch_100.pth 8
 # Several nodes: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on each node.
 # Without CUDA the processes use the gloo backend on CPU.
 CONFIG=$1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_train.sh CONFIG NUM_PROCESSES [train.py args...]
-# One node: tools/dist_train.sh configs/dab_r101_coco_mlt.py 8
+# One node: tools/dist_train.sh configs/dab/dab_r101_coco_mlt.py 8
 # Several nodes: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on each node.
 # Without CUDA the processes use the gloo backend on CPU.
 CONFIG=$1

@@ -1,7 +1,7 @@
 """Predict labels with scores for images or folders from a config and a
 checkpoint (multi-label: every class whose score reaches --thr).
 
-  python tools/infer.py configs/dab_r101_voc_mlt.py work_dirs/dab/epoch_8.pth \
+  python tools/infer.py configs/dab/dab_r101_voc_mlt.py work_dirs/dab/epoch_8.pth \
       demo/street.jpg data/new_photos/ --thr 0.5 --out predictions.json
 
   # the 3 best classes per image, drawings in vis/

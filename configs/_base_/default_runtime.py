@@ -18,4 +18,8 @@ custom_hooks = [
     dict(type='LabelStatsHook'),
     # phi = 1 - (epoch / max_epochs)^2 on every DABLoss, logged as train/phi
     dict(type='PhiScheduleHook'),
+    # augmentation randomness from (seed, epoch, sample): the same model
+    # whatever num_workers, and after a kill and --resume
+    # (docs/reliability.md)
+    dict(type='SeededAugmentationHook'),
 ]

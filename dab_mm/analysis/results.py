@@ -20,7 +20,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from dab_mm.datasets.label_stats import GROUP_NAMES, class_groups
-from dab_mm.evaluation.comparison import (COLUMNS, aggregate, markdown_table,
+from dab_mm.evaluation.comparison import (COLUMNS, F1_COLUMNS, aggregate,
+                                          markdown_table,
                                           plot_comparison, shade_groups)
 from dab_mm.evaluation.metrics import LongTailMAP
 from dab_mm.utils.io import load_pickle, load_structured
@@ -42,15 +43,11 @@ def _to_numpy(x) -> np.ndarray:
     return np.asarray(x)
 
 
-def ap_from_predictions(samples: Sequence[dict],
-                        where: str = 'predictions') -> np.ndarray:
-    """Per-class AP (percent, NaN without positives) of dumped predictions.
-
-    Args:
-        samples: ``DumpResults`` dicts with ``pred_score`` and ``gt_label``
-            (class indices) or ``gt_score``.
-        where (str): Name for error messages.
-    """
+def predictions_arrays(samples: Sequence[dict],
+                       where: str = 'predictions'):
+    """``(scores, targets)``, (N, C) float64 and bool, of dumped predictions
+    (``DumpResults`` dicts with ``pred_score`` and ``gt_label`` class indices
+    or ``gt_score``). ``where`` names the source in error messages."""
     if not samples:
         raise ValueError(f'{where}: no predictions.')
     scores, targets = [], []
@@ -72,14 +69,41 @@ def ap_from_predictions(samples: Sequence[dict],
                              f'{scores[0].size} in the first sample.')
         scores.append(score)
         targets.append(target)
-    return LongTailMAP.average_precision(np.stack(scores),
-                                         np.stack(targets)) * 100
+    return np.stack(scores), np.stack(targets)
 
 
-def load_classwise_ap(path: str, prefix: str = 'mlt/') -> np.ndarray:
-    """Per-class AP (percent, NaN for none) from a predictions pickle or a
-    metrics file of ``tools/test.py``."""
+def ap_from_predictions(samples: Sequence[dict],
+                        where: str = 'predictions') -> np.ndarray:
+    """Per-class AP (percent, NaN without positives) of dumped predictions
+    (see :func:`predictions_arrays`)."""
+    return LongTailMAP.average_precision(
+        *predictions_arrays(samples, where)) * 100
+
+
+def load_run(path: str, prefix: str = 'mlt/', thr: float = 0.5) -> dict:
+    """Per-class AP (``'AP_classwise'``, percent, NaN for none) and, where
+    the file allows, CP ... OF1 of one result file: computed at ``thr`` from
+    a predictions pickle, or as recorded in a ``tools/test.py`` metrics
+    file."""
     data = _load_any(path)
+    if isinstance(data, list):
+        scores, targets = predictions_arrays(data, path)
+        out = LongTailMAP.threshold_metrics(scores, targets, thr)
+        out['AP_classwise'] = LongTailMAP.average_precision(
+            scores, targets) * 100
+        return out
+    out = {c: data[prefix + c] for c in F1_COLUMNS
+           if isinstance(data, dict) and prefix + c in data}
+    out['AP_classwise'] = load_classwise_ap(path, prefix, data)
+    return out
+
+
+def load_classwise_ap(path: str, prefix: str = 'mlt/',
+                      data=None) -> np.ndarray:
+    """Per-class AP (percent, NaN for none) from a predictions pickle or a
+    metrics file of ``tools/test.py`` (``data``: its content, if loaded)."""
+    if data is None:
+        data = _load_any(path)
     if isinstance(data, list):
         return ap_from_predictions(data, path)
     if isinstance(data, dict):
@@ -130,13 +154,16 @@ def parse_run_spec(spec: str) -> Tuple[str, List[str]]:
 
 
 def analyze_runs(runs: Dict[str, List[str]], counts: Sequence[int],
-                 head_thr: int = 100, tail_thr: int = 20
+                 head_thr: int = 100, tail_thr: int = 20, thr: float = 0.5
                  ) -> Dict[str, dict]:
-    """Group mAP (mean ± std over the files of a run) and mean per-class AP.
+    """Group mAP and CP ... OF1 (mean ± std over the files of a run) and
+    mean per-class AP.
 
     Args:
         runs: ``{name: [result files]}`` (several files: e.g. seeds).
         counts: Training images per class.
+        thr: Score threshold of CP ... OF1 computed from predictions files
+            (metrics files carry their own).
 
     Returns:
         ``{name: {'seeds': [...], 'mAP': (mean, std), 'mAP_head': ...,
@@ -148,12 +175,14 @@ def analyze_runs(runs: Dict[str, List[str]], counts: Sequence[int],
     for name, paths in runs.items():
         by_run[name] = {}
         for i, path in enumerate(paths):
-            ap = load_classwise_ap(path)
+            run = load_run(path, thr=thr)
+            ap = run.pop('AP_classwise')
             if ap.shape != counts.shape:
                 raise ValueError(
                     f'{path}: {ap.size} classes, but the training set has '
                     f'{counts.size}. Is it a result of this config?')
             metrics = LongTailMAP.summarize(ap / 100, groups)
+            metrics.update(run)  # CP ... OF1 where known
             metrics['AP_classwise'] = [None if np.isnan(a) else float(a)
                                        for a in ap]
             by_run[name][i] = metrics
@@ -162,7 +191,8 @@ def analyze_runs(runs: Dict[str, List[str]], counts: Sequence[int],
 
 def write_analysis(summary: Dict[str, dict], counts: Sequence[int],
                    class_names: Sequence[str], out_dir: str,
-                   head_thr: int = 100, tail_thr: int = 20) -> List[str]:
+                   head_thr: int = 100, tail_thr: int = 20,
+                   columns: Optional[Sequence[str]] = None) -> List[str]:
     """summary.md, per_class.csv and PNGs (AP vs count, group mAP and, for
     two runs or more, AP gain over the first run vs count)."""
     os.makedirs(out_dir, exist_ok=True)
@@ -172,7 +202,7 @@ def write_analysis(summary: Dict[str, dict], counts: Sequence[int],
     names = list(summary)
     paths = [osp.join(out_dir, 'summary.md')]
     with open(paths[-1], 'w') as f:
-        f.write(markdown_table(summary) + '\n')
+        f.write(markdown_table(summary, columns) + '\n')
     paths.append(osp.join(out_dir, 'per_class.csv'))
     with open(paths[-1], 'w', newline='') as f:
         w = csv.writer(f)

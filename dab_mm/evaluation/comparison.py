@@ -2,13 +2,17 @@
 seeds): a Markdown table and PNG plots."""
 import warnings
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from ..utils.io import load_json
 
 COLUMNS = ('mAP', 'mAP_head', 'mAP_middle', 'mAP_tail')
+# LongTailMAP's threshold metrics (ML-GCN / ASL papers' names)
+F1_COLUMNS = ('CP', 'CR', 'CF1', 'OP', 'OR', 'OF1')
+LABELS = dict(zip(COLUMNS, ('mAP', 'head', 'middle', 'tail')),
+              **{c: c for c in F1_COLUMNS})
 
 
 def load_metrics(path: str, prefix: str = 'mlt/') -> dict:
@@ -35,9 +39,10 @@ def aggregate(runs: Dict[str, Dict[int, dict]]) -> Dict[str, dict]:
     for method, by_seed in runs.items():
         seeds = sorted(by_seed)
         row = {'seeds': seeds}
-        for col in COLUMNS:
+        for col in COLUMNS + F1_COLUMNS:
             if not all(col in by_seed[s] for s in seeds):
-                continue  # a group without evaluable classes
+                continue  # a group without evaluable classes, or runs
+                # recorded before LongTailMAP reported CP ... OF1
             vals = np.array([by_seed[s][col] for s in seeds], dtype=float)
             row[col] = (float(vals.mean()),
                         float(vals.std(ddof=1)) if len(vals) > 1 else 0.0)
@@ -51,13 +56,31 @@ def aggregate(runs: Dict[str, Dict[int, dict]]) -> Dict[str, dict]:
     return out
 
 
-def markdown_table(summary: Dict[str, dict]) -> str:
-    """``| method | seeds | mAP | head | middle | tail |`` rows, mean ± std."""
-    lines = ['| method | seeds | mAP | head | middle | tail |',
-             '|---|---|---|---|---|---|']
+def table_columns(summary: Dict[str, dict],
+                  columns: Optional[Sequence[str]] = None) -> List[str]:
+    """The columns to show: ``columns`` if given (each must be one of
+    COLUMNS + F1_COLUMNS), else the four mAP columns and every threshold
+    metric that some row has."""
+    if columns:
+        unknown = [c for c in columns if c not in LABELS]
+        if unknown:
+            raise ValueError(f'unknown column(s) {", ".join(unknown)}; choose '
+                             f'from {", ".join(LABELS)}.')
+        return list(columns)
+    return list(COLUMNS) + [c for c in F1_COLUMNS
+                            if any(c in row for row in summary.values())]
+
+
+def markdown_table(summary: Dict[str, dict],
+                   columns: Optional[Sequence[str]] = None) -> str:
+    """``| method | seeds | mAP | head | middle | tail | ...`` rows, mean ±
+    std ('—' where a row lacks the column); see :func:`table_columns`."""
+    columns = table_columns(summary, columns)
+    lines = ['| method | seeds | ' + ' | '.join(LABELS[c] for c in columns) +
+             ' |', '|---|---|' + '---|' * len(columns)]
     for method, row in summary.items():
         cells = [f'{row[c][0]:.2f} ± {row[c][1]:.2f}' if c in row else '—'
-                 for c in COLUMNS]
+                 for c in columns]
         lines.append(f'| {method} | {len(row["seeds"])} | ' +
                      ' | '.join(cells) + ' |')
     return '\n'.join(lines)

@@ -79,7 +79,7 @@ def test_check_dataset_lists_every_problem(fd, capsys):
     ds = dataset(fd)
     bad = [ds.get_data_info(i)['img_path'] for i in (1, 2, 3, 4)]
     why = spoil(bad)
-    assert check_dataset.main(['configs/dab_r18w32_fd_mlt.py',
+    assert check_dataset.main(['configs/dab/dab_r18w32_fd_mlt.py',
                                '--cfg-options'] + opts) == 1
     out = capsys.readouterr().out
     for i, (path, problem) in enumerate(zip(bad, why), start=1):
@@ -87,5 +87,5 @@ def test_check_dataset_lists_every_problem(fd, capsys):
                 f'/train.json, data_list[{i}])') in out
     assert '4 of ' in out and 'cannot be read' in out
     # the test split's images are intact
-    assert check_dataset.main(['configs/dab_r18w32_fd_mlt.py', '--splits',
+    assert check_dataset.main(['configs/dab/dab_r18w32_fd_mlt.py', '--splits',
                                'val', '--cfg-options'] + opts) == 0

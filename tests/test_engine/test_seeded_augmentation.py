@@ -62,14 +62,8 @@ def test_draws_depend_on_seed_epoch_sample_only():
     assert sample_seed(7, 1, 0, stream=1) != sample_seed(7, 1, 0)
 
 
-CONFIG = '''
-_base_ = ['{repo}/configs/dab_r18w32_fd_mlt.py']
-custom_hooks = [
-    dict(type='LabelStatsHook'),
-    dict(type='PhiScheduleHook'),
-    dict(type='SeededAugmentationHook'),
-]
-'''
+# the demo's config: SeededAugmentationHook comes with the default runtime
+CONFIG = osp.join(REPO, 'configs', 'dab', 'dab_r18w32_fd_mlt.py')
 
 
 def train(cfg, root, work, workers, resume=False, kill_in_epoch=None):
@@ -112,9 +106,7 @@ def weights(work, name='epoch_3.pth'):
 def test_kill_resume_and_worker_count_give_the_same_weights(tmp_path):
     root = str(tmp_path / 'fd')
     make_tiny_fd_mlt(root)
-    cfg = tmp_path / 'seeded_dab.py'
-    cfg.write_text(CONFIG.format(repo=REPO))
-    cfg = str(cfg)
+    cfg = CONFIG
     full = str(tmp_path / 'full')
     train(cfg, root, full, workers=2)
     ref = weights(full)

@@ -131,7 +131,52 @@ def test_without_counts_reports_total_only():
     res = metric.compute_metrics(
         [dict(pred_score=torch.tensor(s), gt=torch.tensor(y > 0))
          for s, y in zip(scores, labels)])
+    assert set(res) == {'mAP', 'AP_classwise', 'CP', 'CR', 'CF1', 'OP', 'OR',
+                        'OF1'}
+    metric = LongTailMAP(thr=None)
+    res = metric.compute_metrics(
+        [dict(pred_score=torch.tensor(s), gt=torch.tensor(y > 0))
+         for s, y in zip(scores, labels)])
     assert set(res) == {'mAP', 'AP_classwise'}
+
+
+def test_threshold_metrics_closed_form():
+    # 3 images x 2 classes; thr 0.5: predicted [[1, 0], [1, 1], [0, 0]]
+    scores = np.array([[0.9, 0.2], [0.5, 0.7], [0.1, 0.4]])
+    labels = np.array([[1, 0], [0, 1], [1, 1]])
+    # class 0: tp 1, predicted 2, positives 2 -> P 1/2, R 1/2
+    # class 1: tp 1, predicted 1, positives 2 -> P 1,   R 1/2
+    res = LongTailMAP.threshold_metrics(scores, labels, 0.5)
+    assert res['CP'] == pytest.approx(75.0)
+    assert res['CR'] == pytest.approx(50.0)
+    assert res['CF1'] == pytest.approx(2 * 75 * 50 / 125)
+    assert res['OP'] == pytest.approx(200 / 3)  # 2 tp of 3 predicted
+    assert res['OR'] == pytest.approx(50.0)  # 2 tp of 4 positives
+    assert res['OF1'] == pytest.approx(2 * (200 / 3) * 50 / (200 / 3 + 50))
+    # nothing predicted anywhere: every value 0, no division by zero
+    zero = LongTailMAP.threshold_metrics(scores, labels, 2.0)
+    assert all(v == 0.0 for v in zero.values())
+
+
+@pytest.mark.parametrize('chunk', [1 << 22, 7])
+def test_threshold_metrics_equal_mmpretrain_multilabelmetric(chunk):
+    """CP/CR, OP/OR/OF1 are mmpretrain's macro / micro precision, recall,
+    F1 (a class without positives included), in row chunks or not."""
+    from mmpretrain.evaluation import MultiLabelMetric
+    scores, labels = random_data(n=200, seed=6)
+    labels[:, 3] = 0  # a class without positives
+    scores = scores.astype(np.float32)
+    ours = LongTailMAP.threshold_metrics(scores, labels, 0.5, chunk)
+    pred, target = torch.from_numpy(scores), torch.from_numpy(labels)
+    p, r, f, _ = MultiLabelMetric.calculate(pred, target, thr=0.5,
+                                            average='macro')
+    assert ours['CP'] == pytest.approx(p.item(), rel=1e-5)
+    assert ours['CR'] == pytest.approx(r.item(), rel=1e-5)
+    p, r, f, _ = MultiLabelMetric.calculate(pred, target, thr=0.5,
+                                            average='micro')
+    assert ours['OP'] == pytest.approx(p.item(), rel=1e-5)
+    assert ours['OR'] == pytest.approx(r.item(), rel=1e-5)
+    assert ours['OF1'] == pytest.approx(f.item(), rel=1e-5)
 
 
 def test_errors():

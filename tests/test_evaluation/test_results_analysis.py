@@ -91,3 +91,44 @@ def test_parse_run_spec(tmp_path):
                                                       ['a/m.json', 'b/m.json'])
     assert parse_run_spec('work/dab_s0/metrics.json') == (
         'dab_s0', ['work/dab_s0/metrics.json'])
+
+
+def test_threshold_metrics_in_the_analysis(tmp_path):
+    """CP ... OF1: computed from predictions at --thr, taken as recorded
+    from metrics files; in summary.md, averaged over a run's files."""
+    from dab_mm.evaluation import LongTailMAP
+    paths, expect = [], []
+    for seed in (0, 1):
+        samples, scores, labels = fake_predictions(seed)
+        path = tmp_path / f'p{seed}.pkl'
+        with open(path, 'wb') as f:
+            pickle.dump(samples, f)
+        paths.append(str(path))
+        expect.append(LongTailMAP.threshold_metrics(scores, labels, 0.6))
+    summary = analyze_runs({'a': paths}, [150, 50, 5, 3], thr=0.6)
+    for col in ('CP', 'CR', 'CF1', 'OP', 'OR', 'OF1'):
+        assert summary['a'][col][0] == pytest.approx(
+            (expect[0][col] + expect[1][col]) / 2)
+    # a metrics file brings its recorded values; one without them, none
+    rec = tmp_path / 'metrics.json'
+    rec.write_text(json.dumps({'mlt/AP_classwise': [40.0, 50.0, 60.0, None],
+                               'mlt/CF1': 33.0, 'mlt/OF1': 44.0}))
+    old = tmp_path / 'old.json'
+    old.write_text(json.dumps({'mlt/AP_classwise': [40.0, 50.0, 60.0, None]}))
+    summary = analyze_runs({'rec': [str(rec)], 'old': [str(old)]},
+                           [150, 50, 5, 3])
+    assert summary['rec']['CF1'] == (33.0, 0.0)
+    assert 'CF1' not in summary['old'] and 'CP' not in summary['rec']
+    write_analysis(summary, [150, 50, 5, 3], list('wxyz'), str(tmp_path / 'o'))
+    table = (tmp_path / 'o' / 'summary.md').read_text().splitlines()
+    assert table[0] == '| method | seeds | mAP | head | middle | tail | CF1 ' \
+        '| OF1 |'
+    assert table[2].endswith('| 33.00 ± 0.00 | 44.00 ± 0.00 |')
+    assert table[3].endswith('| — | — |')  # recorded before CP ... OF1
+    write_analysis(summary, [150, 50, 5, 3], list('wxyz'), str(tmp_path / 'o'),
+                   columns=['mAP', 'OF1'])
+    table = (tmp_path / 'o' / 'summary.md').read_text().splitlines()
+    assert table[0] == '| method | seeds | mAP | OF1 |'
+    with pytest.raises(ValueError, match='unknown column.*F2'):
+        write_analysis(summary, [150, 50, 5, 3], list('wxyz'),
+                       str(tmp_path / 'o'), columns=['F2'])

@@ -11,7 +11,7 @@ import pytest
 
 from tests.fake_data import REPO, make_tiny_fd_mlt
 
-CONFIGS = ['configs/erm_r18w32_fd_mlt.py', 'configs/dab_r18w32_fd_mlt.py']
+CONFIGS = ['configs/erm/erm_r18w32_fd_mlt.py', 'configs/dab/dab_r18w32_fd_mlt.py']
 
 
 def test_compare_two_methods_two_seeds(tmp_path):
@@ -35,7 +35,7 @@ def test_compare_two_methods_two_seeds(tmp_path):
     md = open(osp.join(out, 'results.md')).read()
     rows = {m.group(1): m.groups()[1:] for m in re.finditer(
         r'^\| (\S+) \| 2 \| ([\d.]+) ± ([\d.]+) \| ([\d.]+) ± ([\d.]+) \| '
-        r'([\d.]+) ± ([\d.]+) \| ([\d.]+) ± ([\d.]+) \|$', md, re.M)}
+        r'([\d.]+) ± ([\d.]+) \| ([\d.]+) ± ([\d.]+) \|(.*)$', md, re.M)}
     assert set(rows) == {'erm_r18w32_fd_mlt', 'dab_r18w32_fd_mlt'}
     for method, cells in rows.items():
         per_run = []
@@ -49,6 +49,16 @@ def test_compare_two_methods_two_seeds(tmp_path):
             assert float(cells[2 * i]) == pytest.approx(vals.mean(), abs=0.006)
             assert float(cells[2 * i + 1]) == pytest.approx(
                 vals.std(ddof=1), abs=0.006)
+        # then CP, CR, CF1, OP, OR, OF1, means and stds likewise
+        f1 = re.findall(r'([\d.]+) ± ([\d.]+)', cells[-1])
+        assert len(f1) == 6
+        for (mean, std), key in zip(f1, ('CP', 'CR', 'CF1', 'OP', 'OR',
+                                         'OF1')):
+            vals = np.array([r[f'mlt/{key}'] for r in per_run])
+            assert float(mean) == pytest.approx(vals.mean(), abs=0.006)
+            assert float(std) == pytest.approx(vals.std(ddof=1), abs=0.006)
+    assert '| method | seeds | mAP | head | middle | tail | CP | CR | CF1 | ' \
+        'OP | OR | OF1 |' in md
     assert 'Command: `python tools/analysis_tools/compare_methods.py' in md
     assert re.search(r'Commit: `[0-9a-f]{40}', md)
     for png in ('ap_vs_count.png', 'group_map.png'):
@@ -82,7 +92,8 @@ def test_compare_two_methods_two_seeds(tmp_path):
     proc = subprocess.run(
         cmd + ['--rerun', 'erm_r18w32_fd_mlt', '--seed-major', '--paired',
                'erm_r18w32_fd_mlt', '--sensitivity',
-               'x=1:dab_r18w32_fd_mlt,0:erm_r18w32_fd_mlt'], cwd=REPO,
+               'x=1:dab_r18w32_fd_mlt,0:erm_r18w32_fd_mlt',
+               '--columns', 'mAP', 'OF1'], cwd=REPO,
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [x for x in proc.stdout.splitlines() if x.startswith('[')]
@@ -95,6 +106,7 @@ def test_compare_two_methods_two_seeds(tmp_path):
     assert '## Paired tests' in md and '| dab_r18w32_fd_mlt | ' in \
         md.split('## Paired tests')[1]
     assert 'x = 0 (erm_r18w32_fd_mlt)' in md
+    assert md.startswith('# Method comparison\n\n| method | seeds | mAP | OF1 |')
     assert osp.getsize(osp.join(out, 'sensitivity.png')) > 5000
     with open(osp.join(out, 'results.json')) as f:
         res = json.load(f)
@@ -103,6 +115,9 @@ def test_compare_two_methods_two_seeds(tmp_path):
     with pytest.raises(subprocess.CalledProcessError):
         subprocess.run(cmd + ['--rerun', 'nope'], cwd=REPO, check=True,
                        capture_output=True, timeout=300)
+    proc = subprocess.run(cmd + ['--columns', 'F2'], cwd=REPO, text=True,
+                          capture_output=True, timeout=300)
+    assert proc.returncode != 0 and 'unknown column(s) F2' in proc.stderr
 
 
 def test_failed_run_is_reported_and_not_recorded(tmp_path):

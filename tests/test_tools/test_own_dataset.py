@@ -10,7 +10,7 @@ import pytest
 
 from tests.fake_data import REPO, make_coco_style_dataset
 
-CONFIG = osp.join(REPO, 'configs', 'examples', 'dab_r101_custom_mlt.py')
+CONFIG = osp.join(REPO, 'configs', 'dab', 'dab_r101_custom_mlt.py')
 NAMES = ['cat', 'dog', 'fish', 'bird', 'horse', 'snail']
 
 

@@ -17,7 +17,7 @@ import pytest
 from dab_mm.datasets import packaged_annotation
 from tests.fake_data import REPO, VOC_COUNTS, make_image_tree
 
-CONFIG = osp.join(REPO, 'configs', 'dab_r101_voc_mlt.py')
+CONFIG = osp.join(REPO, 'configs', 'dab', 'dab_r101_voc_mlt.py')
 
 
 @pytest.fixture(scope='module')

@@ -3,7 +3,7 @@ of one or more runs, from the outputs of tools/test.py.
 
   # one run: its predictions (tools/test.py CFG CKPT --out preds.pkl)
   python tools/analysis_tools/analyze_results.py work_dirs/dab/preds.pkl \
-      --config configs/dab_r101_voc_mlt.py --out work_dirs/analysis
+      --config configs/dab/dab_r101_voc_mlt.py --out work_dirs/analysis
 
   # several runs, several seeds each (metrics files of
   # tools/test.py ... --out metrics.json --out-item metrics), first is the
@@ -11,13 +11,15 @@ of one or more runs, from the outputs of tools/test.py.
   python tools/analysis_tools/analyze_results.py \
       erm=work_dirs/erm/s0/metrics.json,work_dirs/erm/s1/metrics.json \
       dab=work_dirs/dab/s0/metrics.json,work_dirs/dab/s1/metrics.json \
-      --config configs/dab_r101_voc_mlt.py --out work_dirs/analysis
+      --config configs/dab/dab_r101_voc_mlt.py --out work_dirs/analysis
 
 A result is NAME=FILE[,FILE...] or FILE (named after its folder). Training
 counts (which define the groups) come from --config (its
 train_dataloader.dataset, built without images) or --train-ann.
 
-Writes to --out: summary.md (mean ± std over each run's files), per_class.csv
+Writes to --out: summary.md (mean ± std over each run's files of total /
+head / middle / tail mAP and CP, CR, CF1, OP, OR, OF1 where known: computed at
+--thr from predictions, as recorded in metrics files), per_class.csv
 (count, group, AP per run, gain over the first run), analysis.json,
 ap_vs_count.png, group_map.png and, for two runs or more, ap_gain.png.
 """
@@ -56,6 +58,12 @@ def parse_args(argv=None):
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--head-thr', type=int, default=100)
     parser.add_argument('--tail-thr', type=int, default=20)
+    parser.add_argument('--thr', type=float, default=0.5,
+                        help='score threshold of CP, CR, CF1, OP, OR, OF1 '
+                        'computed from predictions files (default 0.5)')
+    parser.add_argument('--columns', nargs='+', metavar='COL',
+                        help='summary.md columns (default: mAP, head, '
+                        'middle, tail and CP ... OF1 where known)')
     return parser.parse_args(argv)
 
 
@@ -76,9 +84,10 @@ def main(argv=None):
             raise SystemExit(f'Two results are named {name!r}; name them '
                              'with NAME=FILE.')
         runs[name] = paths
-    summary = analyze_runs(runs, counts, args.head_thr, args.tail_thr)
+    summary = analyze_runs(runs, counts, args.head_thr, args.tail_thr,
+                           args.thr)
     paths = write_analysis(summary, counts, names, args.out, args.head_thr,
-                           args.tail_thr)
+                           args.tail_thr, args.columns)
     rows = {}
     for name, row in summary.items():
         rows[name] = dict(row, files=runs[name], AP_classwise=[

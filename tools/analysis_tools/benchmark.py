@@ -182,9 +182,9 @@ def bench_data(repeat, sizes=((10000, 100), (30000, 300), (30000, 1000),
 
 
 STEP_PAIRS = {
-    'cpu': [('configs/erm_r18w32_fd_mlt.py', 'configs/dab_r18w32_fd_mlt.py')],
-    'cuda': [('configs/erm_r18w32_fd_mlt.py', 'configs/dab_r18w32_fd_mlt.py'),
-             ('configs/erm_r101_coco_mlt.py', 'configs/dab_r101_coco_mlt.py')],
+    'cpu': [('configs/erm/erm_r18w32_fd_mlt.py', 'configs/dab/dab_r18w32_fd_mlt.py')],
+    'cuda': [('configs/erm/erm_r18w32_fd_mlt.py', 'configs/dab/dab_r18w32_fd_mlt.py'),
+             ('configs/erm/erm_r101_coco_mlt.py', 'configs/dab/dab_r101_coco_mlt.py')],
 }
 
 

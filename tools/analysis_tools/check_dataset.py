@@ -2,7 +2,7 @@
 once: missing, empty, truncated or not an image, each with the annotation
 file and entry that lists it.
 
-  python tools/analysis_tools/check_dataset.py configs/dab_r101_coco_mlt.py
+  python tools/analysis_tools/check_dataset.py configs/dab/dab_r101_coco_mlt.py
   python tools/analysis_tools/check_dataset.py CONFIG --splits train --workers 16 \\
       --cfg-options train_dataloader.dataset.data_root=/data/coco
 

@@ -1,9 +1,10 @@
 """Train and test a list of configs over several seeds, then write the
-comparison: a Markdown table (mean ± std of total / head / middle / tail mAP),
+comparison: a Markdown table (mean ± std of total / head / middle / tail mAP
+and of CP, CR, CF1, OP, OR, OF1 where the runs report them; --columns picks),
 results.json and PNG plots.
 
   python tools/analysis_tools/compare_methods.py \
-      configs/erm_r18w32_fd_mlt.py configs/dab_r18w32_fd_mlt.py \
+      configs/erm/erm_r18w32_fd_mlt.py configs/dab/dab_r18w32_fd_mlt.py \
       --seeds 0 1 2 --work-root work_dirs/compare --out results/fd_mlt
 
 Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S`` in
@@ -47,7 +48,7 @@ from mmengine.config import DictAction  # noqa: E402
 from dab_mm.analysis.results import training_label_stats  # noqa: E402
 from dab_mm.evaluation.comparison import (  # noqa: E402
     aggregate, load_metrics, markdown_table, paired_table, paired_tests,
-    plot_comparison, plot_sensitivity)
+    plot_comparison, plot_sensitivity, table_columns)
 from dab_mm.utils.io import load_json  # noqa: E402
 
 
@@ -217,6 +218,10 @@ def main(argv=None):
                         metavar='FACTOR=V:NAME,V:NAME',
                         help='methods that differ in one factor, plotted '
                         'against its value (repeatable)')
+    parser.add_argument('--columns', nargs='+', metavar='COL',
+                        help='table columns (default: mAP, head, middle, '
+                        'tail and every one of CP CR CF1 OP OR OF1 the runs '
+                        'have), e.g. --columns mAP mAP_tail CF1 OF1')
     parser.add_argument('--seed-major', action='store_true',
                         help='run every method with the first seed, then the '
                         'next seed, ... (partial results cover all methods)')
@@ -229,6 +234,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     names = [method_name(c) for c in args.configs]
     factors = parse_sensitivity(args.sensitivity)
+    try:  # an unknown column fails now, not after hours of training
+        table_columns({}, args.columns)
+    except ValueError as e:
+        raise SystemExit(f'--columns: {e}')
     for flag, given in (('--rerun', args.rerun), ('--paired', args.paired),
                         ('--sensitivity', [m for pts in factors.values()
                                            for _, m in pts])):
@@ -326,7 +335,7 @@ def main(argv=None):
     summary = write_results(args.out, command, args.seeds, counts, runs, info,
                             commit)
     plots = plot_comparison(summary, counts, args.out)
-    table = markdown_table(summary)
+    table = markdown_table(summary, args.columns)
     extra = ''
     if args.paired:
         tests = {r: paired_tests(runs, r) for r in args.paired}
@@ -350,11 +359,14 @@ def main(argv=None):
         for factor, points in factors.items():
             extra += (f'{factor}:\n\n' + markdown_table(
                 {f'{factor} = {v:g} ({m})': summary[m]
-                 for v, m in sorted(points)}) + '\n\n')
+                 for v, m in sorted(points)}, args.columns) + '\n\n')
     with open(osp.join(args.out, 'results.md'), 'w') as f:
         f.write('# Method comparison\n\n' + table + '\n\n'
                 'mAP in %, mean ± sample std over the seeds; groups by '
-                'training count (head >= 100, middle 20-99, tail < 20).\n\n'
+                'training count (head >= 100, middle 20-99, tail < 20). '
+                'CP, CR, CF1, OP, OR, OF1 (where shown): per-class and '
+                'overall precision, recall and F1 at score 0.5 '
+                '(LongTailMAP).\n\n'
                 + extra + f'Command: `{command}`\n\nCommit: `{commit}`\n\n'
                 'Where each run was made (runs recorded earlier keep their '
                 'commit):\n\n' + provenance_lines(info) + '\n\n'

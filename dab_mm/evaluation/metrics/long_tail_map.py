@@ -42,13 +42,25 @@ class LongTailMAP(BaseMetric):
     Without counts only the total mAP and per-class AP are reported.
 
     Results (percent): ``mAP``, ``mAP_head``, ``mAP_middle``, ``mAP_tail``
-    (a group with no evaluable class is omitted) and ``AP_classwise`` (a list
-    in class order, ``None`` for a class without positives).
+    (a group with no evaluable class is omitted), ``AP_classwise`` (a list
+    in class order, ``None`` for a class without positives) and, with
+    ``thr`` set, the threshold metrics of the ML-GCN and ASL papers:
+    ``CP``, ``CR``, ``CF1`` (per-class precision and recall averaged over
+    classes, and their harmonic mean) and ``OP``, ``OR``, ``OF1`` (overall:
+    counted over all elements). A score ``>= thr`` is a predicted positive.
+    CP, CR, OP, OR and OF1 equal mmpretrain's ``MultiLabelMetric`` (macro /
+    micro precision, recall, F1; a class with nothing predicted or no
+    positive counts 0); CF1 is the papers' 2·CP·CR / (CP + CR), whereas
+    mmpretrain's macro ``f1-score`` averages per-class F1. They are computed
+    from the scores this metric keeps anyway, with O(C) extra memory.
 
     Args:
         class_counts (Sequence[int], optional): Training images per class.
         head_thr (int): Smallest count of a head class. Defaults to 100.
         tail_thr (int): Counts below this are tail classes. Defaults to 20.
+        thr (float, optional): Score threshold of CP ... OF1 (the score is
+            the head's sigmoid probability); None leaves them out.
+            Defaults to 0.5, the threshold of mmpretrain's multi-label heads.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the result keys. Defaults to
             ``'mlt'``.
@@ -59,6 +71,7 @@ class LongTailMAP(BaseMetric):
                  class_counts: Optional[Sequence[int]] = None,
                  head_thr: int = 100,
                  tail_thr: int = 20,
+                 thr: Optional[float] = 0.5,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -67,6 +80,7 @@ class LongTailMAP(BaseMetric):
                              f'exceed head_thr ({head_thr}).')
         self.head_thr = head_thr
         self.tail_thr = tail_thr
+        self.thr = thr
         self.class_counts = None
         if class_counts is not None:
             self.set_class_counts(class_counts)
@@ -213,6 +227,41 @@ class LongTailMAP(BaseMetric):
         return ap
 
     @staticmethod
+    def threshold_metrics(scores: np.ndarray, labels: np.ndarray,
+                          thr: float = 0.5,
+                          chunk_elements: int = 1 << 22) -> Dict[str, float]:
+        """CP, CR, CF1, OP, OR, OF1 (percent) at a score threshold.
+
+        Args:
+            scores (np.ndarray): (N, C) prediction scores.
+            labels (np.ndarray): (N, C) binary targets.
+            thr (float): Scores ``>= thr`` are predicted positives.
+            chunk_elements (int): Elements compared at once (rows are taken
+                in chunks, so memory stays O(C) beyond the inputs).
+        """
+        n, num_classes = scores.shape
+        tp = np.zeros(num_classes, dtype=np.int64)
+        pred = np.zeros(num_classes, dtype=np.int64)
+        pos = np.zeros(num_classes, dtype=np.int64)
+        step = max(1, chunk_elements // max(num_classes, 1))
+        for r0 in range(0, n, step):
+            p = scores[r0:r0 + step] >= thr
+            y = labels[r0:r0 + step].astype(bool, copy=False)
+            tp += np.count_nonzero(p & y, axis=0)
+            pred += np.count_nonzero(p, axis=0)
+            pos += np.count_nonzero(y, axis=0)
+
+        def f1(p, r):
+            return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+        cp = float(np.mean(tp / np.maximum(pred, 1)) * 100)
+        cr = float(np.mean(tp / np.maximum(pos, 1)) * 100)
+        op = float(tp.sum() / max(pred.sum(), 1) * 100)
+        o_r = float(tp.sum() / max(pos.sum(), 1) * 100)
+        return dict(CP=cp, CR=cr, CF1=f1(cp, cr), OP=op, OR=o_r,
+                    OF1=f1(op, o_r))
+
+    @staticmethod
     def summarize(ap: np.ndarray,
                   groups: Optional[Dict[str, List[int]]] = None
                   ) -> Dict[str, float]:
@@ -261,6 +310,8 @@ class LongTailMAP(BaseMetric):
                 + ', '.join(str(names[i]) for i in missing),
                 logger='current', level=30)
         metrics = self.summarize(ap, groups)
+        if self.thr is not None:
+            metrics.update(self.threshold_metrics(scores, labels, self.thr))
         metrics['AP_classwise'] = [
             None if np.isnan(a) else round(float(a) * 100, 4) for a in ap
         ]

@@ -17,7 +17,7 @@ METHODS = ['erm', 'rw', 'focal', 'cbfocal', 'asl', 'mlgcn', 'dbfocal', 'dab',
 
 
 def build(method):
-    cfg = Config.fromfile(f'{REPO}/configs/{method}_r18w32_fd_mlt.py')
+    cfg = Config.fromfile(f'{REPO}/configs/{method}/{method}_r18w32_fd_mlt.py')
     init_default_scope('mmpretrain')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)

@@ -1,5 +1,0 @@
-_base_ = './dab_effl0_fd_mlt.py'
-
-# DAB ablation: no phi schedule (phi = 0, fully re-balanced from the start):
-# LabelStatsHook only, no PhiScheduleHook
-custom_hooks = [dict(type='LabelStatsHook')]

@@ -1,0 +1,5 @@
+_base_ = './dab_r18w32_fd_mlt.py'
+
+# DAB ablation: uniform sampling instead of class-aware
+train_dataloader = dict(
+    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
