@@ -17,7 +17,9 @@ METHODS = ['erm', 'rw', 'focal', 'cbfocal', 'asl', 'mlgcn', 'dbfocal', 'dab',
 
 
 def build(method):
-    cfg = Config.fromfile(f'{REPO}/configs/{method}/{method}_r18w32_fd_mlt.py')
+    folder = method.split('-')[0]  # dab-literal lives in configs/dab/
+    cfg = Config.fromfile(
+        f'{REPO}/configs/{folder}/{method}_r18w32_fd_mlt.py')
     init_default_scope('mmpretrain')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
