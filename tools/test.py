@@ -12,7 +12,8 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from dab_mm.utils.runtime import prepare_cfg_for_device
+from dab_mm.utils.runtime import (exit_after_distributed_run,
+                                  finish_distributed, prepare_cfg_for_device)
 from dab_mm.utils.setup_env import filter_known_log_messages
 
 
@@ -83,7 +84,9 @@ def main(argv=None):
     metrics = runner.test()
     if args.out and args.out_item == 'metrics':
         mmengine.dump(metrics, args.out)
+    finish_distributed()
 
 
 if __name__ == '__main__':
     main()
+    exit_after_distributed_run()

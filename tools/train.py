@@ -10,7 +10,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from dab_mm.utils.runtime import prepare_cfg_for_device
+from dab_mm.utils.runtime import (exit_after_distributed_run,
+                                  finish_distributed, prepare_cfg_for_device)
 from dab_mm.utils.setup_env import filter_known_log_messages
 
 
@@ -102,7 +103,9 @@ def main(argv=None):
     if args.channels_last and not runner.distributed:
         runner.model.to(memory_format=torch.channels_last)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':
     main()
+    exit_after_distributed_run()

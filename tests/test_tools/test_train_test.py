@@ -235,6 +235,23 @@ def test_dist_train_two_cpu_processes(voc_tree, tmp_path):
     assert re.search(r'Epoch\(train\)\s+\[1\]\[2/2\]', log)
     assert 'mlt/mAP_tail' in log
     assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+    # the ranks leave with os._exit(0) (dab_mm.utils.runtime): the log file
+    # and the visualizer's scalars must still be complete
+    (run_dir,) = [d for d in os.listdir(work) if osp.isdir(osp.join(work, d))]
+    with open(osp.join(work, run_dir, run_dir + '.log')) as f:
+        assert 'mlt/mAP_tail' in f.read()
+    with open(osp.join(work, run_dir, 'vis_data', 'scalars.json')) as f:
+        assert 'mlt/mAP_tail' in f.readlines()[-1]
+
+    # 2-process test: 24 test images split over the ranks and gathered
+    preds = str(tmp_path / 'preds.pkl')
+    log = run(['bash', 'tools/dist_test.sh', CONFIG,
+               osp.join(work, 'epoch_1.pth'), '2', '--work-dir', work,
+               '--out', preds, '--cfg-options'] + small_overrides(voc_tree, 1),
+              env=dict(PYTHON=sys.executable, PORT=str(_free_port())))
+    assert 'mlt/mAP_tail' in log
+    with open(preds, 'rb') as f:
+        assert len(pickle.load(f)) == 24
 
 
 def test_divergence_stops_with_a_clear_error_and_keeps_the_checkpoint(
