@@ -305,3 +305,17 @@ def test_channels_last_training(voc_tree, tmp_path):
             memory_format=torch.channels_last)
     finally:
         dist.destroy_process_group()
+
+
+def test_analyze_results_rejects_unknown_column_before_reading(tmp_path):
+    """A wrong --columns stops at argument parsing, naming the column and
+    the choices; the results file (which does not exist) is never read."""
+    proc = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/analyze_results.py',
+         f'x={tmp_path / "missing.pkl"}', '--train-ann', 'unused.json',
+         '--out', str(tmp_path / 'o'), '--columns', 'mAP', 'F2'],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert '--columns: unknown column(s) F2; choose from mAP' in proc.stderr
+    assert 'missing.pkl' not in proc.stderr
+    assert not (tmp_path / 'o').exists()

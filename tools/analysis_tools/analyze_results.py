@@ -37,6 +37,7 @@ from mmengine.config import DictAction  # noqa: E402
 from dab_mm.analysis.results import (analyze_runs, group_lines,  # noqa: E402
                                      parse_run_spec, training_label_stats,
                                      write_analysis)
+from dab_mm.evaluation.comparison import table_columns  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -64,7 +65,12 @@ def parse_args(argv=None):
     parser.add_argument('--columns', nargs='+', metavar='COL',
                         help='summary.md columns (default: mAP, head, '
                         'middle, tail and CP ... OF1 where known)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:  # an unknown column fails before any file is read
+        table_columns({}, args.columns)
+    except ValueError as e:
+        parser.error(f'--columns: {e}')
+    return args
 
 
 def main(argv=None):
