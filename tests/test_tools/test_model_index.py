@@ -4,6 +4,7 @@ configs/_base_/methods/), and tools/misc/update_model_index.py keeping the
 metafiles and READMEs equal to the configs and the recorded studies."""
 import glob
 import importlib.util
+import os
 import os.path as osp
 import re
 import shutil
@@ -120,3 +121,35 @@ def test_recorded_numbers_come_from_the_results_files():
     assert metrics['mAP'] == round(rec['mAP'][0], 2)
     assert metrics['mAP (tail)'] == round(rec['mAP_tail'][0], 2)
     assert models['dab_r101_voc_mlt']['Results'] is None
+
+
+def test_a_config_recorded_in_two_studies_gets_both(tmp_path):
+    """A config in two studies (a method's default in the main comparison
+    and in a sensitivity study) gets one Results entry per study in the
+    metafile and a row in each study's table of the README."""
+    import json
+    repo = str(tmp_path / 'repo')
+    shutil.copytree(osp.join(REPO, 'configs'), osp.join(repo, 'configs'))
+    shutil.copytree(osp.join(REPO, 'results'), osp.join(repo, 'results'))
+    shutil.copy(osp.join(REPO, 'model-index.yml'), repo)
+    with open(osp.join(repo, 'results', 'fd_mlt', 'results.json')) as f:
+        rec = json.load(f)
+    row = rec['summary']['rs_r18w32_fd_mlt']
+    rec['summary'] = {'rs_r18w32_fd_mlt': dict(row, mAP=[12.345, 1.0],
+                                               seeds=[7, 8])}
+    rec['command'] = 'python tools/analysis_tools/compare_methods.py X'
+    os.makedirs(osp.join(repo, 'results', 'zz_other'))
+    with open(osp.join(repo, 'results', 'zz_other', 'results.json'), 'w') as f:
+        json.dump(rec, f)
+    assert umi.main(['--repo', repo]) == 0
+    with open(osp.join(repo, 'configs', 'rs', 'metafile.yml')) as f:
+        models = {m['Name']: m for m in yaml.safe_load(f)['Models']}
+    results = models['rs_r18w32_fd_mlt']['Results']
+    assert [(r['Study'], r['Seeds'], r['Metrics']['mAP']) for r in results] \
+        == [('results/fd_mlt', len(row['seeds']), round(row['mAP'][0], 2)),
+            ('results/zz_other', 2, 12.35)]
+    with open(osp.join(repo, 'configs', 'rs', 'README.md')) as f:
+        readme = f.read()
+    assert '**`results/zz_other`**' in readme
+    assert '| rs_r18w32_fd_mlt | 2 | 12.35 ± 1.00 |' in readme
+    assert 'compare_methods.py X' in readme

@@ -65,7 +65,9 @@ def setup_of(name):
 
 
 def load_studies(repo):
-    """``{config name: (study folder, results.json content)}``."""
+    """``{config name: [(study folder, results.json content), ...]}``, the
+    studies in path order (a config can be in several, e.g. a method's
+    default in the main comparison and in a sensitivity study)."""
     found = {}
     for path in sorted(glob.glob(osp.join(repo, 'results', '*',
                                           'results.json'))):
@@ -73,10 +75,7 @@ def load_studies(repo):
             data = json.load(f)
         study = osp.relpath(osp.dirname(path), repo)
         for name in data['summary']:
-            if name in found:
-                raise SystemExit(f'{name} is recorded in both {found[name][0]}'
-                                 f' and {study}: keep one.')
-            found[name] = (study, data)
+            found.setdefault(name, []).append((study, data))
     return found
 
 
@@ -99,15 +98,15 @@ def metafile(repo, folder, studies):
                  'Metadata': {'Training Data': data, 'Architecture': [arch],
                               'Input Size': size}}
         if name in studies:
-            study, rec = studies[name]
-            row = rec['summary'][name]
-            model['Metadata']['Seeds'] = len(row['seeds'])
-            model['Results'] = [{
-                'Task': 'Multi-Label Classification', 'Dataset': data,
-                'Metrics': {label if label == 'mAP' else f'mAP ({label})':
-                            round(row[key][0], 2)
-                            for key, label in COLUMNS if key in row},
-                'Study': study}]
+            model['Results'] = []
+            for study, rec in studies[name]:
+                row = rec['summary'][name]
+                model['Results'].append({
+                    'Task': 'Multi-Label Classification', 'Dataset': data,
+                    'Metrics': {label if label == 'mAP' else f'mAP ({label})':
+                                round(row[key][0], 2)
+                                for key, label in COLUMNS if key in row},
+                    'Seeds': len(row['seeds']), 'Study': study})
         else:
             model['Results'] = None  # not trained by the project
         model['Config'] = f'configs/{folder}/{name}.py'
@@ -125,11 +124,13 @@ def results_block(repo, folder, studies):
         lines += ['No config of this folder has been trained by the project '
                   'yet.', '', END]
         return '\n'.join(lines)
-    by_study = {}
+    by_study, records = {}, {}
     for name in names:
-        by_study.setdefault(studies[name][0], []).append(name)
-    for study, members in by_study.items():
-        rec = studies[members[0]][1]
+        for study, rec in studies[name]:
+            by_study.setdefault(study, []).append(name)
+            records[study] = rec
+    for study in by_study:
+        members, rec = by_study[study], records[study]
         lines += [f'**`{study}`** (mAP in %, mean ± sample std over seeds; '
                   f'whole table, plots and per-run provenance in '
                   f'[{study}/results.md](../../{study}/results.md)):', '',
