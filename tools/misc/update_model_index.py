@@ -129,7 +129,7 @@ def results_block(repo, folder, studies):
         for study, rec in studies[name]:
             by_study.setdefault(study, []).append(name)
             records[study] = rec
-    for study in by_study:
+    for study in sorted(by_study):
         members, rec = by_study[study], records[study]
         lines += [f'**`{study}`** (mAP in %, mean ± sample std over seeds; '
                   f'whole table, plots and per-run provenance in '
