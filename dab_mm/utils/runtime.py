@@ -43,7 +43,6 @@ def prepare_cfg_for_device(cfg, launcher: str) -> None:
         cfg.model_wrapper_cfg = dict(type='CPUCompatibleDDP')
 
 
-
 _closed_group = False
 
 
