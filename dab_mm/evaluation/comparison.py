@@ -1,7 +1,8 @@
 """Aggregate per-run metric files into a method comparison (mean ± std over
 seeds): a Markdown table and PNG plots."""
-import warnings
+import argparse
 import os.path as osp
+import warnings
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -69,6 +70,17 @@ def table_columns(summary: Dict[str, dict],
         return list(columns)
     return list(COLUMNS) + [c for c in F1_COLUMNS
                             if any(c in row for row in summary.values())]
+
+
+def column_name(name: str) -> str:
+    """argparse ``type`` of a ``--columns`` item: an unknown column fails at
+    argument parsing (exit 2, naming it and the choices), before any run or
+    file is touched."""
+    try:
+        table_columns({}, [name])
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e))
+    return name
 
 
 def markdown_table(summary: Dict[str, dict],

@@ -37,7 +37,7 @@ from mmengine.config import DictAction  # noqa: E402
 from dab_mm.analysis.results import (analyze_runs, group_lines,  # noqa: E402
                                      parse_run_spec, training_label_stats,
                                      write_analysis)
-from dab_mm.evaluation.comparison import table_columns  # noqa: E402
+from dab_mm.evaluation.comparison import column_name  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -63,14 +63,10 @@ def parse_args(argv=None):
                         help='score threshold of CP, CR, CF1, OP, OR, OF1 '
                         'computed from predictions files (default 0.5)')
     parser.add_argument('--columns', nargs='+', metavar='COL',
+                        type=column_name,
                         help='summary.md columns (default: mAP, head, '
                         'middle, tail and CP ... OF1 where known)')
-    args = parser.parse_args(argv)
-    try:  # an unknown column fails before any file is read
-        table_columns({}, args.columns)
-    except ValueError as e:
-        parser.error(f'--columns: {e}')
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv=None):
