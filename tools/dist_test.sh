@@ -12,6 +12,10 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 PYTHON=${PYTHON:-python}
 
+# a missing config stops here, before the processes start, naming the
+# closest configs
+${PYTHON:-python} "$(dirname "$0")/config_check.py" "${CONFIG}" || exit $?
+
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
 $PYTHON -m torch.distributed.run \

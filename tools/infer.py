@@ -8,8 +8,15 @@ checkpoint (multi-label: every class whose score reaches --thr).
   python tools/infer.py CONFIG CKPT photos/ --topk 3 --show-dir vis/
 
 Uses the config's test pipeline (mmpretrain's inferencer). Prints one line per
-image; --out writes a JSON list with, per image, img_path, pred_labels,
-pred_classes, pred_label_scores and scores (every class).
+image. --out writes a JSON object: config, checkpoint, thr, topk,
+predictions (a list with, per image, img_path, pred_labels, pred_classes,
+pred_label_scores and scores, every class) and unreadable (a list of
+img_path and error).
+
+An image that cannot be read is skipped with a warning naming it; the others
+are predicted, and the exit status is 1 when any was skipped. A checkpoint
+that does not fit the config stops the tool with the keys named (use the
+config saved in the training work dir); --non-strict loads it anyway.
 """
 import argparse
 import json
@@ -23,6 +30,9 @@ import dab_mm  # noqa: F401,E402  registers components, filters warnings
 from mmengine.config import Config, DictAction  # noqa: E402
 
 from dab_mm.apis import MultiLabelInferencer, list_images  # noqa: E402
+from dab_mm.utils.checkpoint import CheckpointMismatchError  # noqa: E402
+
+from config_check import exit_if_missing  # noqa: E402  tools/config_check.py
 
 
 def parse_args(argv=None):
@@ -47,32 +57,45 @@ def parse_args(argv=None):
                         'of drawn images to this many pixels (small images)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, key=value')
+    parser.add_argument('--non-strict', action='store_true',
+                        help='load a checkpoint that does not fit the config '
+                        '(weights that do not fit stay as initialised)')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    exit_if_missing(args.config)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'Checkpoint "{args.checkpoint}" does not exist.')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     files = list_images(args.inputs, args.recursive)
-    inferencer = MultiLabelInferencer(cfg, pretrained=args.checkpoint,
-                                      device=args.device, thr=args.thr,
-                                      topk=args.topk)
-    kwargs = {}
+    try:
+        inferencer = MultiLabelInferencer(cfg, pretrained=args.checkpoint,
+                                          device=args.device, thr=args.thr,
+                                          topk=args.topk,
+                                          strict=not args.non_strict)
+    except CheckpointMismatchError as e:
+        raise SystemExit(f'Error: {e}') from None
+    kwargs = dict(skip_unreadable=True)
     if args.show_dir:
         os.makedirs(args.show_dir, exist_ok=True)
         kwargs['show_dir'] = args.show_dir
         if args.vis_size:
             kwargs['resize'] = args.vis_size
     results = inferencer(files, batch_size=args.batch_size, **kwargs)
-    classes = inferencer.classes or [str(i) for i in range(
-        len(results[0]['pred_scores']))]
     print()  # after the progress bar
-    records = []
+    records, unreadable = [], []
     for path, res in zip(files, results):
+        if 'error' in res:
+            print(f'Warning: skipped {path}: cannot read it ({res["error"]}).',
+                  file=sys.stderr)
+            unreadable.append(dict(img_path=path, error=res['error']))
+            continue
+        classes = inferencer.classes or [
+            str(i) for i in range(len(res['pred_scores']))]
         names = res.get('pred_classes', [str(i) for i in res['pred_labels']])
         print(f'{path}: ' + (', '.join(
             f'{n} ({s:.3f})' for n, s in zip(names, res['pred_label_scores']))
@@ -86,8 +109,13 @@ def main(argv=None):
         with open(args.out, 'w') as f:
             json.dump(dict(config=args.config, checkpoint=args.checkpoint,
                            thr=inferencer.thr, topk=inferencer.topk,
-                           predictions=records), f, indent=1)
+                           predictions=records, unreadable=unreadable), f,
+                      indent=1)
         print(f'Written: {args.out}')
+    if unreadable:
+        print(f'{len(unreadable)} of {len(files)} images could not be read '
+              'and were skipped (listed above).', file=sys.stderr)
+        raise SystemExit(1)
 
 
 if __name__ == '__main__':

@@ -12,6 +12,10 @@ CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 PY_ARGS=${@:5}
 
+# a missing config stops here, before the processes start, naming the
+# closest configs
+${PYTHON:-python} "$(dirname "$0")/config_check.py" "${CONFIG}" || exit $?
+
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
 srun -p ${PARTITION} \
     --job-name=${JOB_NAME} \

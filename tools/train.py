@@ -4,15 +4,8 @@ import argparse
 import os
 import os.path as osp
 
-import dab_mm  # noqa: F401  registers components, filters known warnings
-import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
-
-from dab_mm.utils.runtime import (exit_after_distributed_run,
-                                  finish_distributed, prepare_cfg_for_device)
-from dab_mm.utils.setup_env import filter_known_log_messages
+from config_check import exit_if_missing  # tools/config_check.py
+from mmengine.config import DictAction  # light: no torch
 
 
 def parse_args(argv=None):
@@ -71,6 +64,7 @@ def merge_args(cfg, args):
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
+        import torch
         if not torch.cuda.is_available():
             raise SystemExit('--amp needs a CUDA GPU; none is available.')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -93,6 +87,17 @@ def merge_args(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    # before torch, mmengine's runner and dab_mm are imported (seconds)
+    exit_if_missing(args.config)
+    import dab_mm  # noqa: F401  registers components, filters warnings
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from dab_mm.utils.runtime import (finish_distributed,
+                                      prepare_cfg_for_device)
+    from dab_mm.utils.setup_env import filter_known_log_messages
     cfg = merge_args(Config.fromfile(args.config), args)
     prepare_cfg_for_device(cfg, args.launcher)
     if 'runner_type' not in cfg:
@@ -108,4 +113,5 @@ def main(argv=None):
 
 if __name__ == '__main__':
     main()
+    from dab_mm.utils.runtime import exit_after_distributed_run
     exit_after_distributed_run()

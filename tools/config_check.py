@@ -1,0 +1,78 @@
+"""Stop at once when a config file does not exist, naming the closest
+configs (standard library only: it runs before torch, mmengine and dab_mm are
+imported, and before torchrun starts its processes).
+
+  python tools/config_check.py CONFIG   # exit 0 if CONFIG exists, else 2
+
+tools/train.py and tools/test.py call :func:`exit_if_missing` first;
+tools/dist_train.sh and tools/dist_test.sh run this file before torchrun.
+"""
+import difflib
+import os
+import os.path as osp
+import sys
+
+TOOLS = osp.dirname(osp.abspath(__file__))
+MAX_SUGGESTIONS = 5
+
+
+def config_roots(path):
+    """Folders whose configs are candidates: the ``configs`` folder beside
+    these tools (the repository's, or the installed package's
+    ``dab_mm/.mim/configs``), and the nearest existing folder of ``path``."""
+    roots = [osp.join(osp.dirname(TOOLS), 'configs')]
+    parent = osp.dirname(osp.abspath(path))
+    while parent and not osp.isdir(parent):
+        parent = osp.dirname(parent)
+    roots.append(parent)
+    return [r for r in dict.fromkeys(osp.normpath(r) for r in roots)
+            if osp.isdir(r)]
+
+
+def list_configs(root):
+    found = []
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
+        found += [osp.join(dirpath, f) for f in sorted(files)
+                  if f.endswith('.py') and '_base_' not in dirpath]
+        if len(found) > 20000:  # a huge tree: enough to choose from
+            break
+    return found
+
+
+def closest_configs(path, n=MAX_SUGGESTIONS):
+    """Existing configs closest to ``path``: those with the same file name
+    first, then the closest names (difflib)."""
+    candidates = []
+    for root in config_roots(path):
+        candidates += list_configs(root)
+    candidates = list(dict.fromkeys(osp.relpath(c) for c in candidates))
+    name = osp.basename(path)
+    same = [c for c in candidates if osp.basename(c) == name]
+    by_name = {}
+    for c in candidates:
+        by_name.setdefault(osp.basename(c), c)
+    close = difflib.get_close_matches(name, list(by_name), n=n, cutoff=0.6)
+    return list(dict.fromkeys(same + [by_name[c] for c in close]))[:n]
+
+
+def missing_message(path):
+    msg = f'Config file "{path}" does not exist.'
+    close = closest_configs(path)
+    if close:
+        msg += ' Closest existing configs:\n  ' + '\n  '.join(close)
+    return msg
+
+
+def exit_if_missing(path):
+    """Exit with status 2 and a message naming the closest configs when
+    ``path`` is not a file."""
+    if not osp.isfile(path):
+        print(missing_message(path), file=sys.stderr)
+        raise SystemExit(2)
+
+
+if __name__ == '__main__':
+    if len(sys.argv) != 2:
+        raise SystemExit('usage: python tools/config_check.py CONFIG')
+    exit_if_missing(sys.argv[1])
