@@ -2,7 +2,9 @@
 
 ``import dab_mm`` (or ``custom_imports=dict(imports=['dab_mm'])`` in a config)
 registers every component into mmpretrain's registries (losses, datasets,
-samplers, metrics, hooks) and mmengine's root model-wrapper registry.
+samplers, metrics, hooks) and mmengine's root model-wrapper registry, and
+lets configs inherit the packaged ones as ``dab_mm::<method>/<config>.py``
+(:mod:`dab_mm.utils.packaged`).
 """
 from .utils.setup_env import filter_known_warnings
 
@@ -15,8 +17,10 @@ from .engine import *  # noqa: F401,F403,E402
 from .evaluation import *  # noqa: F401,F403,E402
 from .models import *  # noqa: F401,F403,E402
 from .utils.checkpoint import register_local_checkpoint_loader  # noqa: E402
+from .utils.packaged import config_path, register_config_package  # noqa: E402
 from .version import __version__  # noqa: E402
 
 register_local_checkpoint_loader()
+register_config_package()
 
-__all__ = ['__version__']
+__all__ = ['__version__', 'config_path']
