@@ -96,11 +96,13 @@ def make_reference_copies(root):
 
 
 def write_image(path, size=None, seed=0):
-    """A real JPEG (``size`` px, random content) or, without size, an empty
-    placeholder file."""
+    """A real JPEG (``size`` px, random content) or, without size, a 1-byte
+    placeholder (for tests that never decode it; MLTDataset refuses 0-byte
+    images when it is built)."""
     os.makedirs(osp.dirname(path), exist_ok=True)
     if size is None:
-        open(path, 'wb').close()
+        with open(path, 'wb') as f:
+            f.write(b'x')
         return
     rng = np.random.default_rng(seed)
     img = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)

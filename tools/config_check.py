@@ -42,18 +42,16 @@ def list_configs(root):
 
 def closest_configs(path, n=MAX_SUGGESTIONS):
     """Existing configs closest to ``path``: those with the same file name
-    first, then the closest names (difflib)."""
+    first, then the closest paths (difflib), all relative to the current
+    folder."""
     candidates = []
     for root in config_roots(path):
         candidates += list_configs(root)
     candidates = list(dict.fromkeys(osp.relpath(c) for c in candidates))
-    name = osp.basename(path)
-    same = [c for c in candidates if osp.basename(c) == name]
-    by_name = {}
-    for c in candidates:
-        by_name.setdefault(osp.basename(c), c)
-    close = difflib.get_close_matches(name, list(by_name), n=n, cutoff=0.6)
-    return list(dict.fromkeys(same + [by_name[c] for c in close]))[:n]
+    query = osp.relpath(osp.abspath(path))
+    same = [c for c in candidates if osp.basename(c) == osp.basename(path)]
+    close = difflib.get_close_matches(query, candidates, n=n, cutoff=0.6)
+    return list(dict.fromkeys(same + close))[:n]
 
 
 def missing_message(path):

@@ -34,8 +34,9 @@ def dataset_statistics(labels: np.ndarray, class_names, head_thr=100,
         conditional_probability=np.round(cond, 6).tolist())
 
 
-def plot_dataset_statistics(stats: dict, out_dir: str) -> list:
-    """count_histogram.png and cooccurrence.png."""
+def plot_dataset_statistics(stats: dict, out_dir: str,
+                            prefix: str = '') -> list:
+    """``<prefix>count_histogram.png`` and ``<prefix>cooccurrence.png``."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -58,7 +59,7 @@ def plot_dataset_statistics(stats: dict, out_dir: str) -> list:
     ax.set_ylabel('training images (log scale)')
     ax.legend(fontsize=8)
     fig.tight_layout()
-    paths.append(osp.join(out_dir, 'count_histogram.png'))
+    paths.append(osp.join(out_dir, f'{prefix}count_histogram.png'))
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
 
@@ -73,26 +74,27 @@ def plot_dataset_statistics(stats: dict, out_dir: str) -> list:
     ax.set_title('P(label j | label i), classes by count')
     fig.colorbar(im, fraction=0.046)
     fig.tight_layout()
-    paths.append(osp.join(out_dir, 'cooccurrence.png'))
+    paths.append(osp.join(out_dir, f'{prefix}cooccurrence.png'))
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
     return paths
 
 
 def write_dataset_statistics(labels: np.ndarray, class_names, out_dir: str,
-                             head_thr: int = 100, tail_thr: int = 20):
+                             head_thr: int = 100, tail_thr: int = 20,
+                             prefix: str = ''):
     """Write ``stats.json``, ``count_histogram.png`` and ``cooccurrence.png``
-    to ``out_dir``.
+    to ``out_dir``, each name preceded by ``prefix`` (e.g. ``'train_'``).
 
     Returns:
         tuple: (stats dict, list of written paths).
     """
     stats = dataset_statistics(labels, class_names, head_thr, tail_thr)
     os.makedirs(out_dir, exist_ok=True)
-    path = osp.join(out_dir, 'stats.json')
+    path = osp.join(out_dir, f'{prefix}stats.json')
     with open(path, 'w') as f:
         json.dump(stats, f, indent=1)
-    return stats, [path] + plot_dataset_statistics(stats, out_dir)
+    return stats, [path] + plot_dataset_statistics(stats, out_dir, prefix)
 
 
 def describe(stats: dict) -> str:

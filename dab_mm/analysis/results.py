@@ -120,22 +120,49 @@ def load_classwise_ap(path: str, prefix: str = 'mlt/',
                      f'(got {type(data).__name__}).')
 
 
-def training_label_stats(config: str, cfg_options: Optional[dict] = None):
-    """Training class counts and names of a config's
-    ``train_dataloader.dataset`` (built without images or transforms)."""
+def load_config(config, cfg_options: Optional[dict] = None):
+    """A config file (or Config) with ``cfg_options`` merged in."""
     from mmengine.config import Config
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def training_label_stats(config, cfg_options: Optional[dict] = None):
+    """Training class counts and names of a config's
+    ``train_dataloader.dataset`` (built without images or transforms);
+    ``config`` is a file or a Config."""
     from mmengine.registry import init_default_scope
 
     from dab_mm.datasets.label_stats import LabelStats, build_label_dataset
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = load_config(config, cfg_options)
     if 'train_dataloader' not in cfg or 'dataset' not in cfg.train_dataloader:
-        raise ValueError(f'{config}: no train_dataloader.dataset, so no '
+        raise ValueError(f'{cfg.filename}: no train_dataloader.dataset, so no '
                          'training counts; give --train-ann instead.')
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     return LabelStats.from_dataset(build_label_dataset(
         cfg.train_dataloader.dataset))
+
+
+def evaluator_group_thresholds(cfg) -> Tuple[int, int]:
+    """``(head_thr, tail_thr)`` of the config's :class:`LongTailMAP`
+    (``test_evaluator``, else ``val_evaluator``; a metric or a list of
+    them), else LongTailMAP's defaults: the groups ``tools/test.py``
+    reports."""
+    import inspect
+    defaults = inspect.signature(LongTailMAP).parameters
+    for key in ('test_evaluator', 'val_evaluator'):
+        metrics = cfg.get(key) or []
+        if isinstance(metrics, dict):
+            metrics = metrics.get('metrics', [metrics])
+            metrics = metrics if isinstance(metrics, list) else [metrics]
+        for m in metrics:
+            if isinstance(m, dict) and m.get('type') in (
+                    'LongTailMAP', LongTailMAP):
+                return (int(m.get('head_thr', defaults['head_thr'].default)),
+                        int(m.get('tail_thr', defaults['tail_thr'].default)))
+    return defaults['head_thr'].default, defaults['tail_thr'].default
 
 
 def parse_run_spec(spec: str) -> Tuple[str, List[str]]:

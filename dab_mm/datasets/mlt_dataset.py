@@ -1,6 +1,8 @@
 """Multi-label dataset with validated annotations, the base of VOC-/COCO-MLT."""
 import logging
+import os
 import os.path as osp
+import stat
 from typing import List, Optional, Sequence, Union
 
 import mmengine
@@ -13,6 +15,12 @@ from .image_check import CHECK_COMMAND, image_problem
 
 # Shown at most this many missing images in an error message.
 _MAX_LISTED = 5
+
+
+def _listed(paths: List[str]) -> str:
+    more = len(paths) - _MAX_LISTED
+    return '\n  '.join(paths[:_MAX_LISTED]) + (
+        f'\n  ... and {more} more' if more > 0 else '')
 
 
 def _parse_label(token, class_to_idx: dict, num_classes: int, where: str):
@@ -136,8 +144,11 @@ class MLTDataset(MultiLabelDataset):
             raise FileNotFoundError(
                 f'Annotation file "{self.ann_file}" does not exist. Check '
                 '`ann_file` and `data_root` in the dataset config (a relative '
-                'ann_file is joined to data_root), or build it with '
-                'tools/dataset_converters/build_mlt_annotations.py.')
+                'ann_file is joined to data_root), or build it: FD-MLT with '
+                'tools/dataset_converters/build_fd_mlt.py data/fd_mlt; '
+                'VOC-/COCO-MLT files from raw VOC/COCO annotations with '
+                'build_mlt_annotations.py; a split of your own dataset with '
+                'build_lt_split.py (README, "Use your own dataset").')
         if self.ann_file.endswith('.txt'):
             records = []
             for lineno, line in enumerate(
@@ -199,19 +210,46 @@ class MLTDataset(MultiLabelDataset):
         return data_list
 
     def _check_images(self, data_list: List[dict]) -> None:
-        local = [d['img_path'] for d in data_list if '://' not in d['img_path']]
-        missing = [p for p in local if not osp.isfile(p)]
+        """One ``stat`` per local image: missing ones (or not regular files)
+        stop the build, and so do empty (0-byte) ones unless
+        ``skip_unreadable`` (then they are logged, and skipped when drawn)."""
+        missing, empty = [], []
+        for d in data_list:
+            path = d['img_path']
+            if '://' in path:
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                missing.append(path)
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                missing.append(path)
+            elif st.st_size == 0:
+                empty.append(path)
+        where = (f'Images are looked up under data_root/data_prefix '
+                 f'("{self.img_prefix}").')
         if missing:
-            listed = '\n  '.join(missing[:_MAX_LISTED])
-            more = len(missing) - _MAX_LISTED
             raise FileNotFoundError(
                 f'{len(missing)} of {len(data_list)} images listed in '
-                f'{self.ann_file} are missing, e.g.:\n  {listed}'
-                + (f'\n  ... and {more} more' if more > 0 else '') +
-                f'\nImages are looked up under data_root/data_prefix '
-                f'("{self.img_prefix}"). Put the images there (see README, '
-                '"Data preparation"), fix data_root, or set '
-                'check_files=False to skip this check.')
+                f'{self.ann_file} are missing, e.g.:\n  {_listed(missing)}\n'
+                f'{where} Put the images there (see README, "Data '
+                'preparation"), fix data_root, or set check_files=False to '
+                'skip this check.')
+        if empty and not self.skip_unreadable:
+            raise ValueError(
+                f'{len(empty)} of {len(data_list)} images listed in '
+                f'{self.ann_file} are empty files (0 bytes), e.g.:\n  '
+                f'{_listed(empty)}\n{where} Replace or remove them (list '
+                f'every unreadable image with `{CHECK_COMMAND}`), or set '
+                'skip_unreadable=True in the dataset config to train on the '
+                'others.')
+        if empty:
+            print_log(f'{type(self).__name__}: {len(empty)} of '
+                      f'{len(data_list)} images listed in {self.ann_file} are '
+                      f'empty files (0 bytes) and will be skipped, e.g.:\n  '
+                      f'{_listed(empty)}', logger='current',
+                      level=logging.WARNING)
 
     def extra_repr(self) -> List[str]:
         body = super().extra_repr()

@@ -74,7 +74,7 @@ def test_reproduces_released_voc_mlt_exactly(tmp_path):
     assert built['metainfo']['class_counts'] == VOC_COUNTS == ref['class_freq']
     for k in ('head', 'middle', 'tail'):
         assert built['metainfo']['groups'][k] == ref['groups'][k]
-    report = load(out / 'split.json')
+    report = load(out / 'train_split.json')
     assert report['params'] == dict(b=6.0, max_count=800, min_count=1,
                                     tail=0.99, seed=0, targets=None,
                                     head_thr=100, tail_thr=20)
@@ -84,10 +84,10 @@ def test_reproduces_released_voc_mlt_exactly(tmp_path):
     assert report['visit_order'][:3] == [14, 8, 6]  # person, chair, car
     assert report['shortfalls'] == {}
     assert report['num_source_images'] == 11540
-    stats = load(out / 'stats.json')
+    stats = load(out / 'train_stats.json')
     assert stats['class_counts'] == VOC_COUNTS
     assert stats['num_images'] == 1142
-    for png in ('count_histogram.png', 'cooccurrence.png'):
+    for png in ('train_count_histogram.png', 'train_cooccurrence.png'):
         assert osp.getsize(out / png) > 5000
     # Loadable by the project's dataset classes, counts as built.
     ds = MLTDataset(ann_file=str(out / 'train.json'), check_files=False)
@@ -216,7 +216,7 @@ def test_tool_on_text_annotation_file(tmp_path):
     # Pareto targets for 3 classes, max 4, min 1: [4, 1, 1].
     run_tool('ann', ann, '--classes', tmp_path / 'classes.txt', '--out', out,
              '--max', 4, '--head-thr', 4, '--tail-thr', 2, '--write-rest')
-    report = load(out / 'split.json')
+    report = load(out / 'train_split.json')
     assert report['targets'] == [4, 1, 1]
     # All a-rows are taken; they hold one b and one c: nothing else changes.
     built = load(out / 'train.json')

@@ -319,3 +319,186 @@ def test_analyze_results_rejects_unknown_column_before_reading(tmp_path):
     assert '--columns: unknown column(s) F2; choose from mAP' in proc.stderr
     assert 'missing.pkl' not in proc.stderr
     assert not (tmp_path / 'o').exists()
+
+
+def run_status(args, env=None, timeout=600):
+    """(return code, stdout + stderr) of a command run in the repository."""
+    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def data_overrides(root):
+    """Only what the data needs (where the images are, 24 test images at
+    32 px): the model stays the config's ResNet-101."""
+    return [f'test_dataloader.dataset.data_root={root}',
+            'test_dataloader.dataset.indices=24',
+            'test_dataloader.dataset.pipeline.1.scale=(32,32)',
+            'test_dataloader.num_workers=0',
+            'test_dataloader.persistent_workers=False']
+
+
+def test_checkpoint_must_fit_its_config(voc_tree, trained, tested, tmp_path):
+    """The README's step 4 after a CPU-sized training: with the bare config
+    (ResNet-101) the ResNet-18 checkpoint stops test.py and infer.py with
+    the keys and the fix named; the config saved in the work dir gives the
+    training run's numbers; --non-strict loads it anyway; a test never
+    overwrites the training config."""
+    work, ckpt = trained[0], tested['ckpt']
+    saved = osp.join(work, 'dab_r101_voc_mlt.py')
+    with open(saved) as f:
+        training_cfg = f.read()
+    rc, out = run_status([sys.executable, 'tools/test.py', CONFIG, ckpt,
+                          '--work-dir', work, '--cfg-options'] +
+                         data_overrides(voc_tree))
+    assert rc == 1, out[-3000:]
+    assert (f'Checkpoint "{ckpt}" does not fit the model built from config '
+            f'"{CONFIG}"') in out
+    assert '24 differ in shape (backbone.layer1.0.conv1.weight: checkpoint ' \
+        '[64, 64, 3, 3], model [64, 64, 1, 1]' in out
+    assert 'of the model are missing from the checkpoint' in out
+    assert f'Use the config saved with the checkpoint ({saved})' in out
+    assert '--non-strict' in out and 'mlt/mAP:' not in out
+
+    # the saved config: the numbers of tools/test.py with the training
+    # overrides, without any --cfg-options
+    rc, out = run_status([sys.executable, 'tools/test.py', saved, ckpt,
+                          '--work-dir', work])
+    assert rc == 0, out[-3000:]
+    assert f'mlt/mAP: {tested["metrics"]["mlt/mAP"]:.4f}' in out
+
+    # --non-strict: loads what fits, warns, and reports another model's mAP
+    rc, out = run_status([sys.executable, 'tools/test.py', CONFIG, ckpt,
+                          '--work-dir', str(tmp_path), '--non-strict',
+                          '--cfg-options'] + data_overrides(voc_tree))
+    assert rc == 0, out[-3000:]
+    assert 'size mismatch for backbone.layer1.0.conv1.weight' in out
+    assert re.search(r'mlt/mAP: \d+\.\d+', out)
+
+    # every test above left the training config as it was; each test run's
+    # config is in its own log folder
+    with open(saved) as f:
+        assert f.read() == training_cfg
+    runs = [d for d in os.listdir(work) if osp.isdir(osp.join(work, d))]
+    assert sum(osp.isfile(osp.join(work, d, 'dab_r101_voc_mlt.py'))
+               for d in runs) >= 3  # the tested fixture's two, and one here
+
+    # infer.py and MultiLabelInferencer refuse it too
+    img = osp.join(voc_tree, 'VOC2007', 'JPEGImages', '000001.jpg')
+    rc, out = run_status([sys.executable, 'tools/infer.py', CONFIG, ckpt, img,
+                          '--device', 'cpu'])
+    assert rc == 1 and 'does not fit the model' in out, out[-3000:]
+    assert '--non-strict' in out
+    from dab_mm.apis import MultiLabelInferencer
+    from dab_mm.utils.checkpoint import CheckpointMismatchError
+    with pytest.raises(CheckpointMismatchError, match='24 differ in shape'):
+        MultiLabelInferencer(CONFIG, pretrained=ckpt, device='cpu')
+    inferencer = MultiLabelInferencer(saved, pretrained=ckpt, device='cpu')
+    assert len(inferencer(img)[0]['pred_scores']) == 20
+    loose = MultiLabelInferencer(CONFIG, pretrained=ckpt, device='cpu',
+                                 strict=False)
+    assert len(loose.classes) == 20
+
+
+def test_infer_skips_unreadable_images(voc_tree, tested, tmp_path):
+    """An unreadable file in a folder is skipped with a warning naming it;
+    the others are predicted, --out lists both, the exit status is 1."""
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    good = sorted(os.listdir(osp.join(voc_tree, 'VOC2007', 'JPEGImages')))[:2]
+    for name in good:
+        shutil.copy(osp.join(voc_tree, 'VOC2007', 'JPEGImages', name), folder)
+    (folder / 'broken.jpg').write_text('not an image')
+    (folder / 'empty.png').write_bytes(b'')
+    out = tmp_path / 'pred.json'
+    rc, log = run_status([sys.executable, 'tools/infer.py', CONFIG,
+                          tested['ckpt'], str(folder), '--out', str(out),
+                          '--cfg-options'] + small_overrides(voc_tree))
+    assert rc == 1, log[-3000:]
+    assert (f'Warning: skipped {folder / "broken.jpg"}: cannot read it (not '
+            'a decodable image (12 bytes)).') in log
+    assert f'Warning: skipped {folder / "empty.png"}: cannot read it ' \
+        '(empty file (0 bytes)).' in log
+    assert '2 of 4 images could not be read and were skipped' in log
+    with open(out) as f:
+        result = json.load(f)
+    assert list(result) == ['config', 'checkpoint', 'thr', 'topk',
+                            'predictions', 'unreadable']
+    assert [osp.basename(p['img_path']) for p in result['predictions']] == good
+    assert result['unreadable'] == [
+        dict(img_path=str(folder / 'broken.jpg'),
+             error='not a decodable image (12 bytes)'),
+        dict(img_path=str(folder / 'empty.png'), error='empty file (0 bytes)')]
+    # from Python: a clear error, or the same skip with results in order
+    from dab_mm.apis import MultiLabelInferencer
+    inferencer = MultiLabelInferencer(
+        osp.join(osp.dirname(tested['ckpt']), 'dab_r101_voc_mlt.py'),
+        pretrained=tested['ckpt'], device='cpu')
+    files = [str(folder / good[0]), str(folder / 'broken.jpg'),
+             str(folder / good[1])]
+    with pytest.raises(ValueError, match='broken.jpg" \\(not a decodable'):
+        inferencer(files)
+    results = inferencer(files, skip_unreadable=True, batch_size=2)
+    assert results[1] == dict(error='not a decodable image (12 bytes)')
+    for i, p in ((0, 0), (2, 1)):
+        assert results[i]['pred_labels'] == \
+            result['predictions'][p]['pred_labels']
+
+
+def test_missing_config_stops_before_the_heavy_imports(tmp_path):
+    """A mistyped config stops train.py, test.py and the launch scripts at
+    once (no torch imported, no processes started), naming the closest."""
+    rc, out = run_status([sys.executable, '-X', 'importtime', 'tools/train.py',
+                          'configs/dab_r101_coco.py'])
+    assert rc == 2
+    assert 'Config file "configs/dab_r101_coco.py" does not exist. Closest ' \
+        'existing configs:\n  configs/dab_r101_coco_mlt.py' in out
+    imported = [line.split('|')[-1].strip() for line in out.splitlines()
+                if line.startswith('import time:')]
+    assert 'mmengine.config' in imported and 'torch' not in imported
+    rc, out = run_status([sys.executable, 'tools/test.py',
+                          'configs/dab/dab_r101_coco.py', 'x.pth'])
+    assert rc == 2 and '\n  configs/dab/dab_r101_coco_mlt.py' in out
+    rc, out = run_status(['bash', 'tools/dist_train.sh', 'configs/dab/'
+                          'dab_r101_coco_mlt', '8'],
+                         env=dict(PYTHON=sys.executable))
+    assert rc == 2
+    assert out.count('does not exist') == 1 and 'torch' not in out
+    assert '\n  configs/dab/dab_r101_coco_mlt.py' in out
+    rc, out = run_status(['bash', 'tools/dist_test.sh', 'nowhere/my_dab.py',
+                          'x.pth', '2'], env=dict(PYTHON=sys.executable))
+    assert rc == 2 and out.count('does not exist') == 1
+
+
+def test_card_configs_are_the_method_folder_configs():
+    from mmengine.config import Config
+    for ds in ('coco', 'voc'):
+        card = Config.fromfile(osp.join(REPO, 'configs', f'dab_r101_{ds}_mlt.py'))
+        ref = Config.fromfile(osp.join(REPO, 'configs', 'dab',
+                                       f'dab_r101_{ds}_mlt.py'))
+        assert card.to_dict() == ref.to_dict()
+
+
+@pytest.fixture(scope='module')
+def coco_tree(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('coco'))
+    make_image_tree(root, [packaged_annotation('coco_mlt_train.json'),
+                           packaged_annotation('coco_mlt_test.json')], size=16)
+    return root
+
+
+def test_card_command_as_typed(coco_tree, tmp_path):
+    """`tools/dist_train.sh configs/dab_r101_coco_mlt.py 8`: 8 processes
+    (gloo on this CPU), with the CPU overrides and a fake COCO tree."""
+    work = str(tmp_path / 'card')
+    opts = small_overrides(coco_tree, 1) + ['train_dataloader.batch_size=2']
+    rc, log = run_status(['tools/dist_train.sh', 'configs/dab_r101_coco_mlt.py',
+                          '8', '--work-dir', work, '--cfg-options'] + opts,
+                         env=dict(PYTHON=sys.executable,
+                                  PORT=str(_free_port())), timeout=900)
+    assert rc == 0, log[-5000:]
+    # 16 samples / 8 ranks / batch 2: one iteration per rank
+    assert re.search(r'Epoch\(train\)\s+\[1\]\[1/1\]', log)
+    assert 'LabelStatsHook: 1909 training images' in log
+    assert 'mlt/mAP_tail' in log
+    assert osp.isfile(osp.join(work, 'epoch_1.pth'))

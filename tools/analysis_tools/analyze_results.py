@@ -15,7 +15,10 @@ of one or more runs, from the outputs of tools/test.py.
 
 A result is NAME=FILE[,FILE...] or FILE (named after its folder). Training
 counts (which define the groups) come from --config (its
-train_dataloader.dataset, built without images) or --train-ann.
+train_dataloader.dataset, built without images) or --train-ann. The group
+thresholds are those of the config's LongTailMAP (head_thr, tail_thr: the
+groups tools/test.py reports), else 100 / 20; --head-thr / --tail-thr
+override them.
 
 Writes to --out: summary.md (mean ± std over each run's files of total /
 head / middle / tail mAP and CP, CR, CF1, OP, OR, OF1 where known: computed at
@@ -34,9 +37,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmengine.config import DictAction  # noqa: E402
 
-from dab_mm.analysis.results import (analyze_runs, group_lines,  # noqa: E402
-                                     parse_run_spec, training_label_stats,
-                                     write_analysis)
+from dab_mm.analysis.results import (  # noqa: E402
+    analyze_runs, evaluator_group_thresholds, group_lines, load_config,
+    parse_run_spec, training_label_stats, write_analysis)
 from dab_mm.evaluation.comparison import column_name  # noqa: E402
 
 
@@ -57,8 +60,12 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, key=value')
     parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument('--head-thr', type=int, default=100)
-    parser.add_argument('--tail-thr', type=int, default=20)
+    parser.add_argument('--head-thr', type=int,
+                        help="head classes: count >= this (default: the "
+                        "config's LongTailMAP head_thr, else 100)")
+    parser.add_argument('--tail-thr', type=int,
+                        help="tail classes: count < this (default: the "
+                        "config's LongTailMAP tail_thr, else 20)")
     parser.add_argument('--thr', type=float, default=0.5,
                         help='score threshold of CP, CR, CF1, OP, OR, OF1 '
                         'computed from predictions files (default 0.5)')
@@ -71,12 +78,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    head_thr, tail_thr = 100, 20
     if args.config:
-        stats = training_label_stats(args.config, args.cfg_options)
+        cfg = load_config(args.config, args.cfg_options)
+        stats = training_label_stats(cfg)
+        head_thr, tail_thr = evaluator_group_thresholds(cfg)
     else:
         from dab_mm.datasets import LabelStats, MLTDataset
         stats = LabelStats.from_dataset(MLTDataset(
             ann_file=args.train_ann, classes=args.classes, check_files=False))
+    head_thr = head_thr if args.head_thr is None else args.head_thr
+    tail_thr = tail_thr if args.tail_thr is None else args.tail_thr
     counts = stats.counts
     names = stats.class_names or tuple(str(i) for i in range(len(counts)))
     runs = {}
@@ -86,17 +98,16 @@ def main(argv=None):
             raise SystemExit(f'Two results are named {name!r}; name them '
                              'with NAME=FILE.')
         runs[name] = paths
-    summary = analyze_runs(runs, counts, args.head_thr, args.tail_thr,
-                           args.thr)
-    paths = write_analysis(summary, counts, names, args.out, args.head_thr,
-                           args.tail_thr, args.columns)
+    summary = analyze_runs(runs, counts, head_thr, tail_thr, args.thr)
+    paths = write_analysis(summary, counts, names, args.out, head_thr,
+                           tail_thr, args.columns)
     rows = {}
     for name, row in summary.items():
         rows[name] = dict(row, files=runs[name], AP_classwise=[
             None if np.isnan(a) else round(float(a), 4)
             for a in row['AP_classwise']])
     out = dict(classes=list(names), train_counts=counts.tolist(),
-               thresholds=dict(head=args.head_thr, tail=args.tail_thr),
+               thresholds=dict(head=head_thr, tail=tail_thr),
                runs=rows)
     path = osp.join(args.out, 'analysis.json')
     with open(path, 'w') as f:

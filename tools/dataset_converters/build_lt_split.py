@@ -25,12 +25,15 @@ of the column sums of P(j | i); images are added or removed at random
   # the same from the DB-Loss repository's own table, if you have it
   python tools/dataset_converters/build_lt_split.py terse terse_gt_2012.pkl --out work_dirs/voc_mlt_rebuilt
 
-Writes to --out: <name>.json (OpenMMLab 2.0 annotation file for MLTDataset /
-VOCMLT / COCOMLT / mmpretrain's MultiLabelDataset), split.json (targets,
-counts, visiting order, shortfalls, parameters), stats.json,
-count_histogram.png and cooccurrence.png; with --write-rest also
-<name>_rest.json (the labelled images left out). With --convert-only the
-whole table is written as <name>.json, unsampled (e.g. for a test set).
+Writes to --out, every file named after the split (--name, default train),
+so that a training and a test split can share one folder: <name>.json
+(OpenMMLab 2.0 annotation file for MLTDataset / VOCMLT / COCOMLT /
+mmpretrain's MultiLabelDataset), <name>_split.json (targets, counts, visiting
+order, shortfalls, parameters), <name>_stats.json, <name>_count_histogram.png
+and <name>_cooccurrence.png; with --write-rest also <name>_rest.json (the
+labelled images left out). With --convert-only the whole table is written as
+<name>.json, unsampled (e.g. for a test set), with its statistics and plots.
+The last line lists every file written.
 """
 import argparse
 import json
@@ -120,6 +123,7 @@ def main(argv=None):
     table = read_table(args)
     os.makedirs(args.out, exist_ok=True)
     ann_path = osp.join(args.out, f'{args.name}.json')
+    written = [ann_path]
     if args.convert_only:
         dump_annotation(ann_path, table.classes, table.records(),
                         source=table.source)
@@ -147,7 +151,8 @@ def main(argv=None):
             source_counts=table.labels.sum(0).tolist(), groups=groups,
             shortfalls={table.classes[c]: dict(target=t, available=a)
                         for c, (t, a) in split.shortfalls.items()})
-        with open(osp.join(args.out, 'split.json'), 'w') as f:
+        written.append(osp.join(args.out, f'{args.name}_split.json'))
+        with open(written[-1], 'w') as f:
             json.dump(report, f, indent=1)
         for c, (t, a) in split.shortfalls.items():
             print(f'Warning: class {table.classes[c]!r} wants {t} images but '
@@ -157,15 +162,15 @@ def main(argv=None):
             chosen = set(rows)
             rest = [r for r in range(len(table.img_paths)) if r not in chosen
                     and table.labels[r].any()]
-            dump_annotation(osp.join(args.out, f'{args.name}_rest.json'),
-                            table.classes, table.records(rest),
+            written.append(osp.join(args.out, f'{args.name}_rest.json'))
+            dump_annotation(written[-1], table.classes, table.records(rest),
                             source=f'labelled images of {table.source} not '
                             f'in {args.name}.json')
     stats, paths = write_dataset_statistics(
         table.labels[rows], table.classes, args.out, args.head_thr,
-        args.tail_thr)
+        args.tail_thr, prefix=f'{args.name}_')
     print(describe(stats))
-    print('Written: ' + ', '.join([ann_path] + paths))
+    print('Written: ' + ', '.join(written + paths))
 
 
 if __name__ == '__main__':
