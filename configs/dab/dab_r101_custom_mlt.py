@@ -3,7 +3,10 @@
 # 448 px, class-aware sampling, SGD step schedule, phi schedule, LongTailMAP.
 # Class counts and head/middle/tail groups are counted from the training
 # annotation file when training starts (LabelStatsHook): nothing to compute.
-_base_ = ['./dab_r101_voc_mlt.py']
+# Copy this file anywhere: `dab_mm::` names the configs installed with dab_mm
+# (dab_mm/.mim/configs, the repository's configs/ in an editable install).
+# Any baseline works the same way, e.g. 'dab_mm::rs/rs_r101_voc_mlt.py'.
+_base_ = ['dab_mm::dab/dab_r101_voc_mlt.py']
 
 # 1. the number of classes of your annotation files
 num_classes = 6

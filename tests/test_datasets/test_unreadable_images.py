@@ -89,3 +89,37 @@ def test_check_dataset_lists_every_problem(fd, capsys):
     # the test split's images are intact
     assert check_dataset.main(['configs/dab/dab_r18w32_fd_mlt.py', '--splits',
                                'val', '--cfg-options'] + opts) == 0
+
+
+def test_empty_image_stops_the_build(fd):
+    """A 0-byte image is found when the dataset is built (the same stat as
+    for a missing one), not only if the sampler happens to draw it."""
+    ds = dataset(fd)
+    empty = [ds.get_data_info(i)['img_path'] for i in (3, 7)]
+    for path in empty:
+        open(path, 'wb').close()
+    with pytest.raises(ValueError) as e:
+        dataset(fd)
+    msg = str(e.value)
+    assert msg.startswith(f'2 of {len(ds)} images listed in ')
+    assert 'are empty files (0 bytes)' in msg
+    assert all(p in msg for p in empty)
+    assert 'skip_unreadable=True' in msg and 'check_dataset.py' in msg
+    # opted in: built, and the empty images are skipped when drawn
+    ok = dataset(fd, skip_unreadable=True)
+    assert len(ok) == len(ds)
+    assert ok[3]['data_samples'].img_path == ok.get_data_info(4)['img_path']
+    os.remove(empty[0])
+    with pytest.raises(FileNotFoundError, match='1 of .* are missing'):
+        dataset(fd, skip_unreadable=True)
+
+
+def test_missing_annotation_file_names_the_builders(tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        MLTDataset(ann_file='annotations/train.json',
+                   data_root=str(tmp_path / 'fd_mlt'), pipeline=PIPELINE)
+    msg = str(e.value)
+    assert f'"{tmp_path}/fd_mlt/annotations/train.json" does not exist' in msg
+    for builder in ('build_fd_mlt.py data/fd_mlt', 'build_mlt_annotations.py',
+                    'build_lt_split.py'):
+        assert builder in msg
