@@ -1,11 +1,13 @@
-"""Stop at once when a config file does not exist, naming the closest
-configs (standard library only: it runs before torch, mmengine and dab_mm are
-imported, and before torchrun starts its processes).
+"""What tools/train.py and tools/test.py settle before torch, mmengine and
+dab_mm are imported (standard library only):
 
-  python tools/config_check.py CONFIG   # exit 0 if CONFIG exists, else 2
+* a config file that does not exist stops them at once, naming the closest
+  configs (tools/dist_train.sh and tools/dist_test.sh run this file before
+  torchrun starts its processes):
 
-tools/train.py and tools/test.py call :func:`exit_if_missing` first;
-tools/dist_train.sh and tools/dist_test.sh run this file before torchrun.
+    python tools/config_check.py CONFIG   # exit 0 if CONFIG exists, else 2
+
+* the default number of OpenMP threads (:func:`default_cpu_threads`).
 """
 import difflib
 import os
@@ -60,6 +62,25 @@ def missing_message(path):
     if close:
         msg += ' Closest existing configs:\n  ' + '\n  '.join(close)
     return msg
+
+
+def default_cpu_threads():
+    """Set ``OMP_NUM_THREADS`` to half the cores (at least 1) unless the user
+    set it; returns the value set, or None.
+
+    torch's own default, one thread per core, leaves no core to the data
+    workers or to any other process, and OpenMP threads that wait for a busy
+    core slow every operation down: measured on 2 cores
+    (``tools/analysis_tools/benchmark.py --only threads``, docs/speed.md),
+    training the demo config beside one CPU-bound process took 4.8x as long
+    with 2 threads as with 1, while on the idle machine 2 threads were 17 %
+    faster. Distributed runs get 1 per process from tools/dist_train.sh (as
+    torchrun does)."""
+    if os.environ.get('OMP_NUM_THREADS'):
+        return None
+    threads = max(1, (os.cpu_count() or 1) // 2)
+    os.environ['OMP_NUM_THREADS'] = str(threads)
+    return threads
 
 
 def exit_if_missing(path):

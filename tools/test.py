@@ -12,7 +12,7 @@ import argparse
 import os
 import os.path as osp
 
-from config_check import exit_if_missing  # tools/config_check.py
+from config_check import default_cpu_threads, exit_if_missing
 from mmengine.config import DictAction  # light: no torch
 
 
@@ -107,6 +107,7 @@ def main(argv=None):
     args = parse_args(argv)
     # before torch, mmengine's runner and dab_mm are imported (seconds)
     exit_if_missing(args.config)
+    threads = default_cpu_threads()
     import dab_mm  # noqa: F401  registers components, filters warnings
     import mmengine
     from mmengine.config import Config
@@ -123,6 +124,10 @@ def main(argv=None):
     base = RUNNERS.get(cfg.runner_type) if 'runner_type' in cfg else Runner
     runner = test_runner_class(base, exact=not args.non_strict).from_cfg(cfg)
     filter_known_log_messages(runner.logger)
+    if threads:
+        runner.logger.info(f'CPU threads: OMP_NUM_THREADS={threads} (the '
+                           'default, half the cores; set OMP_NUM_THREADS to '
+                           'choose)')
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

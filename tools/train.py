@@ -4,7 +4,7 @@ import argparse
 import os
 import os.path as osp
 
-from config_check import exit_if_missing  # tools/config_check.py
+from config_check import default_cpu_threads, exit_if_missing
 from mmengine.config import DictAction  # light: no torch
 
 
@@ -89,6 +89,7 @@ def main(argv=None):
     args = parse_args(argv)
     # before torch, mmengine's runner and dab_mm are imported (seconds)
     exit_if_missing(args.config)
+    threads = default_cpu_threads()
     import dab_mm  # noqa: F401  registers components, filters warnings
     import torch
     from mmengine.config import Config
@@ -105,6 +106,10 @@ def main(argv=None):
     else:
         runner = RUNNERS.build(cfg)
     filter_known_log_messages(runner.logger)
+    if threads:
+        runner.logger.info(f'CPU threads: OMP_NUM_THREADS={threads} (the '
+                           'default, half the cores; set OMP_NUM_THREADS to '
+                           'choose)')
     if args.channels_last and not runner.distributed:
         runner.model.to(memory_format=torch.channels_last)
     runner.train()

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from dab_mm.utils.packaged import MIM_DIR
 from tests.fake_data import REPO, make_coco_style_dataset
 
 CONFIG = osp.join(REPO, 'configs', 'dab', 'dab_r101_custom_mlt.py')
@@ -74,7 +75,8 @@ def test_own_dataset_walkthrough(tmp_path):
     root = user / 'data' / 'my_dataset'
     make_coco_style_dataset(str(root), NAMES,
                             [0.7, 0.4, 0.25, 0.15, 0.1, 0.06])
-    tool = lambda name: osp.join(REPO, 'tools', name)  # noqa: E731
+    # $TOOLS of the README: the installed package's tools
+    tool = lambda name: osp.join(MIM_DIR, 'tools', name)  # noqa: E731
     ann = 'data/my_dataset/annotations'
     mlt = root / 'mlt'
     # 1.-2. a long-tailed training split (max 100) and the whole val set,

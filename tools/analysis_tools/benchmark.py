@@ -21,6 +21,15 @@ Sections:
           memory allocated by them (tracemalloc, which numpy and scipy
           report to), each in a fresh process.
 
+  threads (only when asked: --only threads; needs data/fd_mlt, built by
+          make demo) tools/train.py on the demo's config for 2 epochs, in a
+          fresh process each time, with OMP_NUM_THREADS left unset (the
+          tool's default: half the cores) vs set to the number of cores
+          (torch's own default), on an idle machine and beside one
+          competing CPU-bound process (ratio = tool-default time /
+          torch-default time; wall time of the whole tool, start-up
+          included).
+
 Each timing is the best of --repeat runs. Not a test: nothing here asserts a
 speed; the output is recorded in the README with the command and commit.
 """
@@ -287,13 +296,75 @@ def bench_step(repeat, device='cpu', amp=False, channels_last=False,
     return rows
 
 
+THREADS_CONFIG = 'configs/dab/dab_r18w32_fd_mlt.py'
+
+
+def _train_seconds(env_threads, epochs, work_dir):
+    """Wall time of tools/train.py on the demo config (None:
+    OMP_NUM_THREADS unset, the tool's default)."""
+    import subprocess
+    env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
+    if env_threads is not None:
+        env['OMP_NUM_THREADS'] = str(env_threads)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'train.py'), THREADS_CONFIG,
+         '--work-dir', work_dir, '--cfg-options', f'train_cfg.max_epochs='
+         f'{epochs}', 'train_cfg.val_interval=1000', 'randomness.seed=0'],
+        cwd=REPO, env=env, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(proc.stdout[-2000:] + proc.stderr[-2000:])
+    return time.perf_counter() - t0
+
+
+def bench_threads(repeat, epochs=2):
+    """Training with the tool's default threads vs torch's (one per core),
+    idle and beside one competing CPU-bound process."""
+    import multiprocessing
+    import tempfile
+    if not osp.isfile(osp.join(REPO, 'data', 'fd_mlt', 'annotations',
+                               'train.json')):
+        raise SystemExit('--only threads needs data/fd_mlt: run make demo '
+                         '(or tools/dataset_converters/build_fd_mlt.py).')
+    rows = []
+    for load in (0, 1):
+        busy = [multiprocessing.Process(target=_spin, daemon=True)
+                for _ in range(load)]
+        for p in busy:
+            p.start()
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                cores = os.cpu_count() or 1
+                best = {cores: float('inf'), None: float('inf')}
+                for _ in range(repeat):
+                    for threads in best:  # alternately
+                        best[threads] = min(best[threads], _train_seconds(
+                            threads, epochs, osp.join(tmp, str(threads))))
+        finally:
+            for p in busy:
+                p.terminate()
+        rows.append((f'tools/train.py {osp.basename(THREADS_CONFIG)}, '
+                     f'{epochs} epochs, its default OMP_NUM_THREADS='
+                     f'{max(1, cores // 2)} vs torch\'s {cores}, '
+                     + ('idle' if not load else
+                        f'{load} competing CPU-bound process'),
+                     best[cores], best[None], None))
+    return rows
+
+
+def _spin():
+    while True:
+        pass
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument('--only', nargs='+',
                         default=['metric', 'loss', 'data', 'step'],
-                        choices=['metric', 'loss', 'data', 'step'])
+                        choices=['metric', 'loss', 'data', 'step',
+                                 'threads'])
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'],
                         help='device of the loss and step sections')
     parser.add_argument('--amp', action='store_true',
@@ -319,13 +390,16 @@ def main(argv=None):
         loss=lambda r: bench_loss(r, args.device),
         data=bench_data,
         step=lambda r: bench_step(r, args.device, args.amp,
-                                  args.channels_last))
+                                  args.channels_last),
+        threads=bench_threads)
     for name in args.only:
         for what, t_base, t_ours, same in sections[name](args.repeat):
             if name == 'loss':
                 ratio = f'{t_ours / t_base:.2f}x of BCE'
             elif name == 'step':
                 ratio = f'{t_ours / t_base:.3f}x of ERM'
+            elif name == 'threads':
+                ratio = f'{t_ours / t_base:.2f}x of torch\'s default'
             elif np.isnan(t_base):
                 ratio = '—'
             else:
