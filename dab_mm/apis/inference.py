@@ -14,7 +14,6 @@ from mmpretrain.structures import DataSample
 from mmpretrain.utils import track
 
 from ..datasets.image_check import image_problem
-
 from ..utils.checkpoint import load_checkpoint_exactly
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',

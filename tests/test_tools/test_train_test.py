@@ -20,12 +20,17 @@ from tests.fake_data import REPO, VOC_COUNTS, make_image_tree
 CONFIG = osp.join(REPO, 'configs', 'dab', 'dab_r101_voc_mlt.py')
 
 
+def benchmark_tree(tmp_path_factory, prefix):
+    """16 px JPEGs for every image of a benchmark's shipped split files."""
+    root = str(tmp_path_factory.mktemp(prefix))
+    make_image_tree(root, [packaged_annotation(f'{prefix}_train.json'),
+                           packaged_annotation(f'{prefix}_test.json')], size=16)
+    return root
+
+
 @pytest.fixture(scope='module')
 def voc_tree(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('VOCdevkit'))
-    make_image_tree(root, [packaged_annotation('voc_mlt_train.json'),
-                           packaged_annotation('voc_mlt_test.json')], size=16)
-    return root
+    return benchmark_tree(tmp_path_factory, 'voc_mlt')
 
 
 def small_overrides(root, max_epochs=2):
@@ -481,10 +486,7 @@ def test_card_configs_are_the_method_folder_configs():
 
 @pytest.fixture(scope='module')
 def coco_tree(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('coco'))
-    make_image_tree(root, [packaged_annotation('coco_mlt_train.json'),
-                           packaged_annotation('coco_mlt_test.json')], size=16)
-    return root
+    return benchmark_tree(tmp_path_factory, 'coco_mlt')
 
 
 def test_card_command_as_typed(coco_tree, tmp_path):
@@ -502,3 +504,29 @@ def test_card_command_as_typed(coco_tree, tmp_path):
     assert 'LabelStatsHook: 1909 training images' in log
     assert 'mlt/mAP_tail' in log
     assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+
+
+def test_cpu_thread_default(monkeypatch):
+    """OMP_NUM_THREADS: half the cores unless set (docs/speed.md), and the
+    training log says so."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'config_check', osp.join(REPO, 'tools', 'config_check.py'))
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    for cores, want in ((1, 1), (2, 1), (3, 1), (16, 8)):
+        monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+        monkeypatch.setattr(check.os, 'cpu_count', lambda: cores)
+        assert check.default_cpu_threads() == want
+        assert os.environ['OMP_NUM_THREADS'] == str(want)
+    monkeypatch.setenv('OMP_NUM_THREADS', '3')
+    assert check.default_cpu_threads() is None
+    assert os.environ['OMP_NUM_THREADS'] == '3'
+
+
+def test_train_log_names_the_thread_default(trained):
+    cores = os.cpu_count() or 1
+    if os.environ.get('OMP_NUM_THREADS'):
+        pytest.skip('OMP_NUM_THREADS is set for this test run')
+    assert (f'CPU threads: OMP_NUM_THREADS={max(1, cores // 2)} (the '
+            'default, half the cores') in trained[1]
