@@ -64,9 +64,9 @@ def missing_message(path):
     return msg
 
 
-def default_cpu_threads():
-    """Set ``OMP_NUM_THREADS`` to half the cores (at least 1) unless the user
-    set it; returns the value set, or None.
+def default_cpu_threads(environ=os.environ, cpu_count=os.cpu_count):
+    """Set ``OMP_NUM_THREADS`` in ``environ`` to half the cores (at least 1)
+    unless the user set it; returns the value set, or None.
 
     torch's own default, one thread per core, leaves no core to the data
     workers or to any other process, and OpenMP threads that wait for a busy
@@ -76,10 +76,10 @@ def default_cpu_threads():
     with 2 threads as with 1, while on the idle machine 2 threads were 17 %
     faster. Distributed runs get 1 per process from tools/dist_train.sh (as
     torchrun does)."""
-    if os.environ.get('OMP_NUM_THREADS'):
+    if environ.get('OMP_NUM_THREADS'):
         return None
-    threads = max(1, (os.cpu_count() or 1) // 2)
-    os.environ['OMP_NUM_THREADS'] = str(threads)
+    threads = max(1, (cpu_count() or 1) // 2)
+    environ['OMP_NUM_THREADS'] = str(threads)
     return threads
 
 
