@@ -245,4 +245,17 @@ def test_wheel_installs_and_trains_outside_the_source_tree(tmp_path):
     assert re.search(r'Epoch\(train\)\s+\[1\]\[ ?2/\d+\].*phi', out)
     assert 'mlt/mAP_tail' in out
     assert 'Failed to search registry' not in out
-    assert (user / 'work_dirs' / 'my_dab' / 'last_checkpoint').is_file()
+    work = user / 'work_dirs' / 'my_dab'
+    ckpt = (work / 'last_checkpoint').read_text().strip()
+    # the packaged test tool, with the saved config, and with a packaged
+    # config named on the command line (same model: the checkpoint fits)
+    for config in (str(work / 'my_dab.py'), 'dab_mm::dab/dab_r18w32_fd_mlt.py'):
+        proc = subprocess.run(
+            [sys.executable, str(mim / 'tools' / 'test.py'), config, ckpt,
+             '--work-dir', str(tmp_path / 'test'), '--cfg-options',
+             'test_dataloader.num_workers=0',
+             'test_dataloader.persistent_workers=False'],
+            cwd=user, env=env, **run)
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+        assert re.search(r'Epoch\(test\).*mlt/mAP: \d+\.\d+', proc.stdout +
+                         proc.stderr)

@@ -7,6 +7,11 @@ dab_mm are imported (standard library only):
 
     python tools/config_check.py CONFIG   # exit 0 if CONFIG exists, else 2
 
+* ``dab_mm::<path under configs/>`` names a config that ships with dab-mm,
+  as in a config's ``_base_``: the configs beside these tools (the
+  repository's ``configs/``, or the installed package's
+  ``dab_mm/.mim/configs``), so the tools run from any folder
+  (:func:`resolve_config`);
 * the default number of OpenMP threads (:func:`default_cpu_threads`).
 """
 import difflib
@@ -15,14 +20,24 @@ import os.path as osp
 import sys
 
 TOOLS = osp.dirname(osp.abspath(__file__))
+CONFIGS = osp.join(osp.dirname(TOOLS), 'configs')
+PREFIX = 'dab_mm::'
 MAX_SUGGESTIONS = 5
+
+
+def resolve_config(path):
+    """``dab_mm::dab/dab_r101_voc_mlt.py`` -> the packaged file's path;
+    any other path as given."""
+    if path.startswith(PREFIX):
+        return osp.join(CONFIGS, path[len(PREFIX):])
+    return path
 
 
 def config_roots(path):
     """Folders whose configs are candidates: the ``configs`` folder beside
     these tools (the repository's, or the installed package's
     ``dab_mm/.mim/configs``), and the nearest existing folder of ``path``."""
-    roots = [osp.join(osp.dirname(TOOLS), 'configs')]
+    roots = [CONFIGS]
     parent = osp.dirname(osp.abspath(path))
     while parent and not osp.isdir(parent):
         parent = osp.dirname(parent)
@@ -57,8 +72,14 @@ def closest_configs(path, n=MAX_SUGGESTIONS):
 
 
 def missing_message(path):
+    """``path`` as the user gave it (``dab_mm::`` names are answered with
+    ``dab_mm::`` names)."""
     msg = f'Config file "{path}" does not exist.'
-    close = closest_configs(path)
+    packaged = path.startswith(PREFIX)
+    close = closest_configs(resolve_config(path))
+    if packaged:
+        close = [PREFIX + osp.relpath(c, CONFIGS) for c in close
+                 if not osp.relpath(osp.abspath(c), CONFIGS).startswith('..')]
     if close:
         msg += ' Closest existing configs:\n  ' + '\n  '.join(close)
     return msg
@@ -83,15 +104,18 @@ def default_cpu_threads(environ=os.environ, cpu_count=os.cpu_count):
     return threads
 
 
-def exit_if_missing(path):
-    """Exit with status 2 and a message naming the closest configs when
-    ``path`` is not a file."""
-    if not osp.isfile(path):
+def config_or_exit(path):
+    """The config file ``path`` names (``dab_mm::`` resolved); exit with
+    status 2 and a message naming the closest configs when it does not
+    exist."""
+    resolved = resolve_config(path)
+    if not osp.isfile(resolved):
         print(missing_message(path), file=sys.stderr)
         raise SystemExit(2)
+    return resolved
 
 
 if __name__ == '__main__':
     if len(sys.argv) != 2:
         raise SystemExit('usage: python tools/config_check.py CONFIG')
-    exit_if_missing(sys.argv[1])
+    config_or_exit(sys.argv[1])

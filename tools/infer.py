@@ -32,14 +32,15 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from dab_mm.apis import MultiLabelInferencer, list_images  # noqa: E402
 from dab_mm.utils.checkpoint import CheckpointMismatchError  # noqa: E402
 
-from config_check import exit_if_missing  # noqa: E402  tools/config_check.py
+from config_check import config_or_exit  # noqa: E402  tools/config_check.py
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('config')
+    parser.add_argument('config', help='config file, or dab_mm::<path under '
+                        'configs/> for a packaged one')
     parser.add_argument('checkpoint')
     parser.add_argument('inputs', nargs='+', help='image files or folders')
     sel = parser.add_mutually_exclusive_group()
@@ -65,7 +66,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    exit_if_missing(args.config)
+    args.config = config_or_exit(args.config)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'Checkpoint "{args.checkpoint}" does not exist.')
     cfg = Config.fromfile(args.config)

@@ -12,13 +12,14 @@ import argparse
 import os
 import os.path as osp
 
-from config_check import default_cpu_threads, exit_if_missing
+from config_check import config_or_exit, default_cpu_threads
 from mmengine.config import DictAction  # light: no torch
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and eval) a model')
-    parser.add_argument('config', help='test config file path')
+    parser.add_argument('config', help='test config file path, or '
+                        'dab_mm::<path under configs/> for a packaged one')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--work-dir', help='the directory to save the evaluation metrics')
@@ -106,7 +107,7 @@ def test_runner_class(base, exact: bool = True):
 def main(argv=None):
     args = parse_args(argv)
     # before torch, mmengine's runner and dab_mm are imported (seconds)
-    exit_if_missing(args.config)
+    args.config = config_or_exit(args.config)
     threads = default_cpu_threads()
     import dab_mm  # noqa: F401  registers components, filters warnings
     import mmengine

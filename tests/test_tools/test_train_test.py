@@ -326,9 +326,9 @@ def test_analyze_results_rejects_unknown_column_before_reading(tmp_path):
     assert not (tmp_path / 'o').exists()
 
 
-def run_status(args, env=None, timeout=600):
-    """(return code, stdout + stderr) of a command run in the repository."""
-    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True,
+def run_status(args, env=None, timeout=600, cwd=REPO):
+    """(return code, stdout + stderr) of a command (in the repository)."""
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -473,6 +473,15 @@ def test_missing_config_stops_before_the_heavy_imports(tmp_path):
     rc, out = run_status(['bash', 'tools/dist_test.sh', 'nowhere/my_dab.py',
                           'x.pth', '2'], env=dict(PYTHON=sys.executable))
     assert rc == 2 and out.count('does not exist') == 1
+    # packaged configs by name, from any folder: answered in kind
+    rc, out = run_status([sys.executable, osp.join(REPO, 'tools', 'train.py'),
+                          'dab_mm::dab/dab_r101_coc.py'], cwd=str(tmp_path))
+    assert rc == 2 and out.startswith(
+        'Config file "dab_mm::dab/dab_r101_coc.py" does not exist. Closest '
+        'existing configs:\n  dab_mm::dab/dab_r101_coco_mlt.py\n')
+    rc, out = run_status([sys.executable, 'tools/config_check.py',
+                          'dab_mm::dab_r101_coco_mlt.py'])
+    assert rc == 0 and out == ''
 
 
 def test_card_configs_are_the_method_folder_configs():
