@@ -76,7 +76,7 @@ def code_files():
 
 def test_runtime_requirements_declare_every_import():
     runtime = declared('runtime.txt')
-    local = {'dab_mm', 'config_check'}  # the package; tools/config_check.py
+    local = {'dab_mm', 'preflight'}  # the package; tools/preflight.py
     dists = metadata.packages_distributions()
     problems = []
     for path in code_files():
@@ -154,7 +154,7 @@ def test_mim_folder_links_the_repository_files():
         for model in yaml.safe_load(open(osp.join(mim, meta)))['Models']:
             assert osp.isfile(osp.join(mim, model['Config'])), model['Config']
     for tool in ('train.py', 'test.py', 'infer.py', 'dist_train.sh',
-                 'config_check.py'):
+                 'preflight.py'):
         assert osp.isfile(osp.join(mim, 'tools', tool))
     assert dab_mm.config_path('dab/dab_r101_voc_mlt.py') == osp.join(
         mim, 'configs', 'dab', 'dab_r101_voc_mlt.py')
@@ -210,7 +210,7 @@ def test_wheel_installs_and_trains_outside_the_source_tree(tmp_path):
     for name in ('model-index.yml', 'configs/dab/dab_r101_coco_mlt.py',
                  'configs/_base_/setups/r18w32_fd_mlt.py',
                  'configs/dab/metafile.yml', 'tools/train.py',
-                 'tools/config_check.py', 'tools/dist_train.sh'):
+                 'tools/preflight.py', 'tools/dist_train.sh'):
         assert (mim / name).is_file(), name
     assert os.access(mim / 'tools' / 'dist_train.sh', os.X_OK)
     info = metadata.Distribution.at(str(site / 'dab_mm-0.1.0.dist-info'))

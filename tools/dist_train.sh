@@ -13,7 +13,7 @@ PYTHON=${PYTHON:-python}
 
 # a missing config stops here, before the processes start, naming the
 # closest configs
-${PYTHON:-python} "$(dirname "$0")/config_check.py" "${CONFIG}" || exit $?
+${PYTHON:-python} "$(dirname "$0")/preflight.py" "${CONFIG}" || exit $?
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \

@@ -32,7 +32,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from dab_mm.apis import MultiLabelInferencer, list_images  # noqa: E402
 from dab_mm.utils.checkpoint import CheckpointMismatchError  # noqa: E402
 
-from config_check import config_or_exit  # noqa: E402  tools/config_check.py
+from preflight import config_or_exit  # noqa: E402  tools/preflight.py
 
 
 def parse_args(argv=None):

@@ -14,7 +14,7 @@ PY_ARGS=${@:5}
 
 # a missing config stops here, before the processes start, naming the
 # closest configs
-${PYTHON:-python} "$(dirname "$0")/config_check.py" "${CONFIG}" || exit $?
+${PYTHON:-python} "$(dirname "$0")/preflight.py" "${CONFIG}" || exit $?
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
 srun -p ${PARTITION} \

@@ -12,7 +12,7 @@ import argparse
 import os
 import os.path as osp
 
-from config_check import config_or_exit, default_cpu_threads
+from preflight import config_or_exit, default_cpu_threads
 from mmengine.config import DictAction  # light: no torch
 
 

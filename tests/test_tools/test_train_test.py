@@ -479,7 +479,7 @@ def test_missing_config_stops_before_the_heavy_imports(tmp_path):
     assert rc == 2 and out.startswith(
         'Config file "dab_mm::dab/dab_r101_coc.py" does not exist. Closest '
         'existing configs:\n  dab_mm::dab/dab_r101_coco_mlt.py\n')
-    rc, out = run_status([sys.executable, 'tools/config_check.py',
+    rc, out = run_status([sys.executable, 'tools/preflight.py',
                           'dab_mm::dab_r101_coco_mlt.py'])
     assert rc == 0 and out == ''
 
@@ -519,7 +519,7 @@ def test_cpu_thread_default():
     """OMP_NUM_THREADS: half the cores unless set (docs/speed.md)."""
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        'config_check', osp.join(REPO, 'tools', 'config_check.py'))
+        'preflight', osp.join(REPO, 'tools', 'preflight.py'))
     check = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(check)
     for cores, want in ((None, 1), (1, 1), (2, 1), (3, 1), (16, 8)):

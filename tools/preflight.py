@@ -5,7 +5,7 @@ dab_mm are imported (standard library only):
   configs (tools/dist_train.sh and tools/dist_test.sh run this file before
   torchrun starts its processes):
 
-    python tools/config_check.py CONFIG   # exit 0 if CONFIG exists, else 2
+    python tools/preflight.py CONFIG   # exit 0 if CONFIG exists, else 2
 
 * ``dab_mm::<path under configs/>`` names a config that ships with dab-mm,
   as in a config's ``_base_``: the configs beside these tools (the
@@ -117,5 +117,5 @@ def config_or_exit(path):
 
 if __name__ == '__main__':
     if len(sys.argv) != 2:
-        raise SystemExit('usage: python tools/config_check.py CONFIG')
+        raise SystemExit('usage: python tools/preflight.py CONFIG')
     config_or_exit(sys.argv[1])
