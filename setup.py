@@ -1,3 +1,4 @@
+import glob
 import os
 import os.path as osp
 import shutil
@@ -38,6 +39,11 @@ def add_mim_extension():
         return
     mim = osp.join(HERE, 'dab_mm', '.mim')
     os.makedirs(mim, exist_ok=True)
+    # setuptools builds the wheel from build/lib and never removes a file
+    # from it: a tool or config deleted or renamed since an earlier build
+    # would still be installed (and `dab_mm::` would find a stale config)
+    for old in glob.glob(osp.join(HERE, 'build', 'lib*', 'dab_mm', '.mim')):
+        shutil.rmtree(old)
     for name in MIM_FILES:
         src, dst = osp.join(HERE, name), osp.join(mim, name)
         if not osp.exists(src):  # building from an sdist: .mim is complete

@@ -195,6 +195,11 @@ def test_wheel_installs_and_trains_outside_the_source_tree(tmp_path):
     two iterations on a tiny FD-MLT."""
     src, site, user = tmp_path / 'src', tmp_path / 'site', tmp_path / 'user'
     copy_source_tree(src)
+    # left in build/lib by an earlier build, of a tool since removed: not
+    # to be installed
+    stale = src / 'build' / 'lib' / 'dab_mm' / '.mim' / 'tools'
+    stale.mkdir(parents=True)
+    (stale / 'removed_tool.py').write_text('raise SystemExit(1)\n')
     run = dict(capture_output=True, text=True, timeout=600)
     proc = subprocess.run(
         [sys.executable, '-m', 'pip', 'wheel', '--no-deps',
@@ -213,6 +218,7 @@ def test_wheel_installs_and_trains_outside_the_source_tree(tmp_path):
                  'tools/preflight.py', 'tools/dist_train.sh'):
         assert (mim / name).is_file(), name
     assert os.access(mim / 'tools' / 'dist_train.sh', os.X_OK)
+    assert not (mim / 'tools' / 'removed_tool.py').exists()
     info = metadata.Distribution.at(str(site / 'dab_mm-0.1.0.dist-info'))
     assert info.metadata['Author'] and info.metadata['License']
     assert 'scipy>=1.10' in info.requires
