@@ -36,12 +36,14 @@ def resolve_config(path):
 def config_roots(path):
     """Folders whose configs are candidates: the ``configs`` folder beside
     these tools (the repository's, or the installed package's
-    ``dab_mm/.mim/configs``), and the nearest existing folder of ``path``."""
+    ``dab_mm/.mim/configs``), and the nearest existing folder of ``path``
+    (not the file system's root)."""
     roots = [CONFIGS]
     parent = osp.dirname(osp.abspath(path))
-    while parent and not osp.isdir(parent):
+    while not osp.isdir(parent):
         parent = osp.dirname(parent)
-    roots.append(parent)
+    if parent != osp.dirname(parent):
+        roots.append(parent)
     return [r for r in dict.fromkeys(osp.normpath(r) for r in roots)
             if osp.isdir(r)]
 
