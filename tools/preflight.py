@@ -106,6 +106,12 @@ def default_cpu_threads(environ=os.environ, cpu_count=os.cpu_count):
     return threads
 
 
+def threads_message(threads):
+    """The log line of a thread count set by :func:`default_cpu_threads`."""
+    return (f'CPU threads: OMP_NUM_THREADS={threads} (the default, half the '
+            'cores; set OMP_NUM_THREADS to choose)')
+
+
 def config_or_exit(path):
     """The config file ``path`` names (``dab_mm::`` resolved); exit with
     status 2 and a message naming the closest configs when it does not

@@ -12,7 +12,7 @@ import argparse
 import os
 import os.path as osp
 
-from preflight import config_or_exit, default_cpu_threads
+from preflight import config_or_exit, default_cpu_threads, threads_message
 from mmengine.config import DictAction  # light: no torch
 
 
@@ -126,9 +126,7 @@ def main(argv=None):
     runner = test_runner_class(base, exact=not args.non_strict).from_cfg(cfg)
     filter_known_log_messages(runner.logger)
     if threads:
-        runner.logger.info(f'CPU threads: OMP_NUM_THREADS={threads} (the '
-                           'default, half the cores; set OMP_NUM_THREADS to '
-                           'choose)')
+        runner.logger.info(threads_message(threads))
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

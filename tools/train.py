@@ -4,7 +4,7 @@ import argparse
 import os
 import os.path as osp
 
-from preflight import config_or_exit, default_cpu_threads
+from preflight import config_or_exit, default_cpu_threads, threads_message
 from mmengine.config import DictAction  # light: no torch
 
 
@@ -108,9 +108,7 @@ def main(argv=None):
         runner = RUNNERS.build(cfg)
     filter_known_log_messages(runner.logger)
     if threads:
-        runner.logger.info(f'CPU threads: OMP_NUM_THREADS={threads} (the '
-                           'default, half the cores; set OMP_NUM_THREADS to '
-                           'choose)')
+        runner.logger.info(threads_message(threads))
     if args.channels_last and not runner.distributed:
         runner.model.to(memory_format=torch.channels_last)
     runner.train()

@@ -54,11 +54,17 @@ def small_overrides(root, max_epochs=2):
     return opts
 
 
-def run(args, env=None, timeout=600):
-    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True,
+def run_status(args, env=None, timeout=600, cwd=REPO):
+    """(return code, stdout + stderr) of a command (in the repository)."""
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-5000:]
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def run(args, env=None, timeout=600):
+    """stdout + stderr of a command that must succeed."""
+    rc, out = run_status(args, env, timeout)
+    assert rc == 0, out[-5000:]
     return out
 
 
@@ -324,13 +330,6 @@ def test_analyze_results_rejects_unknown_column_before_reading(tmp_path):
     assert '--columns: unknown column(s) F2; choose from mAP' in proc.stderr
     assert 'missing.pkl' not in proc.stderr
     assert not (tmp_path / 'o').exists()
-
-
-def run_status(args, env=None, timeout=600, cwd=REPO):
-    """(return code, stdout + stderr) of a command (in the repository)."""
-    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 def data_overrides(root):
