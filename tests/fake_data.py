@@ -178,6 +178,27 @@ def make_tiny_fd_mlt(root, seed=0):
                         seed=seed, max_count=150, min_count=2, test_count=6)
 
 
+def fake_photos(per_class, seed):
+    """``{'train', 'test'}`` of random 28 x 28 photos of classes 0-9,
+    ``per_class = (train, test)`` each, as the photo loaders return them."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for split, n in zip(('train', 'test'), per_class):
+        labels = np.repeat(np.arange(10), n)
+        out[split] = (rng.integers(0, 256, (len(labels), 28, 28), np.uint8),
+                      labels)
+    return out
+
+
+def make_tiny_mlt_fd(root, kind, val_size=50):
+    """VOC-MLT-FD / COCO-MLT-FD (the real label vectors) from fake photos
+    with the real sources' counts per class; returns ``root``."""
+    from dab_mm.datasets.mlt_fd import build_mlt_fd
+    build_mlt_fd(kind, root, fake_photos((6000, 1000), 0),
+                 fake_photos((250, 250), 1), val_size=val_size)
+    return root
+
+
 def make_coco_style_dataset(root, names, probs, num_train=300, num_val=40,
                             size=16, seed=0):
     """A small COCO-style multi-label dataset of one's own:

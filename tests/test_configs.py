@@ -10,7 +10,8 @@ from mmengine.runner import Runner
 
 import dab_mm  # noqa: F401
 from dab_mm.datasets import packaged_annotation
-from tests.fake_data import REPO, make_image_tree, make_tiny_fd_mlt
+from tests.fake_data import (REPO, make_image_tree, make_tiny_fd_mlt,
+                             make_tiny_mlt_fd)
 
 # every method's configs: configs/<method>/<method>[-variant]_<setup>.py; the
 # two DAB examples (another backbone, your own dataset) have tests of their own
@@ -29,9 +30,17 @@ def trees(tmp_path_factory):
                                packaged_annotation(f'{prefix}_test.json')],
                         size=8)
         roots[ds_type] = root
-    roots['MLTDataset'] = str(tmp_path_factory.mktemp('fd_mlt'))
-    make_tiny_fd_mlt(roots['MLTDataset'])
+    roots['data/fd_mlt'] = str(tmp_path_factory.mktemp('fd_mlt'))
+    make_tiny_fd_mlt(roots['data/fd_mlt'])
+    for kind in ('voc', 'coco'):  # the proxies, from fake photos
+        roots[f'data/{kind}_mlt_fd'] = make_tiny_mlt_fd(
+            str(tmp_path_factory.mktemp(kind)), kind)
     return roots
+
+
+def tree_for(cfg, trees):
+    ds = cfg.train_dataloader.dataset
+    return trees[ds.type if ds.type in PREFIX else ds.data_root]
 
 
 def shrink(cfg, root, work_dir):
@@ -52,6 +61,8 @@ def shrink(cfg, root, work_dir):
                 t.crop_size = 32
         if name != 'train_dataloader':
             loader.dataset.indices = 16
+    if cfg.model.backbone.get('feature_cache'):  # not in the repository
+        cfg.model.backbone.feature_cache = True
     # two iterations over the full training split (counts, sampler and loss
     # stay those of the config)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2,
@@ -75,20 +86,19 @@ def test_leaf_config_trains_and_evaluates(path, trees, tmp_path):
         assert cfg.model.backbone.pretrained
         assert cfg.data_preprocessor.mean == cfg.data_preprocessor.std == \
             [127.5] * 3
-        crop = 128
+        crop = (128, 192) if '_voc_mlt_fd' in name else 128
     else:
         r101 = '_r101_' in name
         assert cfg.model.backbone.depth == (101 if r101 else 18)
         crop = 448 if r101 else 64
     assert cfg.train_dataloader.dataset.pipeline[2].crop_size == crop
     assert cfg.auto_scale_lr.base_batch_size == 64
-    ds_type = cfg.train_dataloader.dataset.type
     assert cfg.model.head.num_classes == cfg.data_preprocessor.num_classes
     # every config: counts, augmentation seeded per (seed, epoch, sample)
     hooks = [h.type for h in cfg.custom_hooks]
     assert {'LabelStatsHook', 'SeededAugmentationHook'} <= set(hooks)
     assert ('PhiScheduleHook' in hooks) != ('-nophi_' in name)
-    cfg = shrink(cfg, trees[ds_type], str(tmp_path))
+    cfg = shrink(cfg, tree_for(cfg, trees), str(tmp_path))
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 2

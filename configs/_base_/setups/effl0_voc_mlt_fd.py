@@ -1,0 +1,16 @@
+# VOC-MLT-FD fine-tuned on a CPU: ImageNet-pretrained EfficientNet-Lite0
+# (docs/mlt_fd.md has the protocol and the pilot runs behind the budget).
+_base_ = [
+    '../models/efficientnet-lite0_multilabel.py',
+    '../datasets/voc_mlt_fd_effl.py',
+    '../schedules/sgd_step_cpu_finetune.py',
+    '../default_runtime.py',
+]
+
+# the frozen blocks' output for a validation / test image is the same in
+# every run (ImageNet weights, frozen BatchNorm, a deterministic test
+# pipeline): computed once, shared by all runs (EfficientNetLite's
+# feature_cache; the folder is relative to where the tools are run)
+model = dict(
+    head=dict(num_classes=20),
+    backbone=dict(feature_cache='work_dirs/feature_cache'))

@@ -1,0 +1,8 @@
+_base_ = './dab_effl0_coco_mlt_fd.py'
+
+# DAB ablation: no phi schedule (phi = 0, fully re-balanced from the start):
+# the runtime's hooks without PhiScheduleHook
+custom_hooks = [
+    dict(type='LabelStatsHook'),
+    dict(type='SeededAugmentationHook'),
+]

@@ -1,0 +1,3 @@
+_base_ = ['../_base_/setups/effl0_voc_mlt_fd.py', '../_base_/methods/erm.py']
+
+model = dict(head=dict(loss=_base_.erm.loss))
