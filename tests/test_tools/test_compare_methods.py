@@ -68,7 +68,13 @@ def test_compare_two_methods_two_seeds(tmp_path):
     assert res['seeds'] == [0, 1] and len(res['class_counts']) == 20
 
     assert set(res['run_info']['dab_r18w32_fd_mlt'][str(0)]) == {
-        'commit', 'machine', 'config_sha256', 'seconds'}
+        'commit', 'machine', 'config_sha256', 'seconds', 'iterations',
+        'options'}
+    # one epoch of batches of 16 (the last one partial)
+    with open(osp.join(root, 'annotations', 'train.json')) as f:
+        num_train = len(json.load(f)['data_list'])
+    assert res['run_info']['dab_r18w32_fd_mlt']['0']['iterations'] == \
+        -(-num_train // 16)
     assert 'Where each run was made' in md and 'dab_r18w32_fd_mlt (seeds 0, ' \
         '1)' in md
 

@@ -7,6 +7,9 @@ results.json and PNG plots.
       configs/erm/erm_r18w32_fd_mlt.py configs/dab/dab_r18w32_fd_mlt.py \
       --seeds 0 1 2 --work-root work_dirs/compare --out results/fd_mlt
 
+--options-from results/<study>/tuning/chosen.json gives each config the
+settings tune.py chose for it on the validation split.
+
 Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S`` in
 ``WORK_ROOT/<config name>/seed_S``, then ``tools/test.py`` on its last
 checkpoint with ``--out metrics.json --out-item metrics``.
@@ -56,10 +59,10 @@ def method_name(config: str) -> str:
     return osp.splitext(osp.basename(config))[0]
 
 
-def run(cmd, log_path):
+def run(cmd, log_path, env=None):
     with open(log_path, 'w') as log:
         proc = subprocess.run(cmd, cwd=REPO, stdout=log,
-                              stderr=subprocess.STDOUT)
+                              stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
         with open(log_path) as f:
             tail = f.read()[-3000:]
@@ -81,6 +84,22 @@ def train_and_test(config, seed, work_dir, cfg_options):
          work_dir, '--out', metrics_file, '--out-item', 'metrics',
          '--cfg-options'] + opts, osp.join(work_dir, 'test.log'))
     return metrics_file
+
+
+def iterations_of(work_dir):
+    """SGD steps of a finished run (its last_checkpoint's iteration, from
+    mmengine's scalars.json), None where not found."""
+    import glob
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                      'scalars.json')))
+    steps = None
+    for path in files:
+        with open(path) as f:
+            for line in f:
+                row = json.loads(line)
+                if 'iter' in row and 'loss' in row:
+                    steps = max(steps or 0, int(row['step']))
+    return steps
 
 
 def training_counts(config, cfg_options):
@@ -229,6 +248,10 @@ def main(argv=None):
     parser.add_argument('--reuse', nargs='+', default=[], metavar='JSON',
                         help='also take runs recorded in these results.json '
                         'files of other comparisons')
+    parser.add_argument('--options-from', metavar='JSON',
+                        help='per-config overrides, {config name: {key: '
+                        'value}}, e.g. the chosen.json of tune.py (applied '
+                        'after --cfg-options)')
     parser.add_argument('--rerun', nargs='+', default=[], metavar='NAME',
                         help='methods (config names) whose runs recorded at '
                         'another commit are made again')
@@ -259,9 +282,23 @@ def main(argv=None):
                     recorded.setdefault(m, {})[seed] = more[m][seed]
                     recorded_info.setdefault(m, {})[seed] = more_info[m][seed]
 
+    per_config = {}
+    if args.options_from:
+        if not osp.isfile(args.options_from):
+            raise SystemExit(f'--options-from {args.options_from}: no such '
+                             'file.')
+        chosen = load_json(args.options_from)
+        missing = sorted(set(names) - set(chosen))
+        if missing:
+            raise SystemExit(f'--options-from {args.options_from} has no '
+                             f'options for {", ".join(missing)}.')
+        per_config = {n: [f'{k}={v}' for k, v in chosen[n].items()]
+                      for n in names}
+    options = {n: list(args.cfg_options) + per_config.get(n, [])
+               for n in names}
     runs, info, total = {}, {}, len(args.configs) * len(args.seeds)
     start, done, failed = time.time(), 0, []
-    digests = {name: config_digest(config, args.cfg_options)
+    digests = {name: config_digest(config, options[name])
                for config, name in zip(args.configs, names)}
     for name in names:
         runs[name], info[name] = {}, {}
@@ -297,7 +334,7 @@ def main(argv=None):
                 'not recorded (metrics file of an earlier run)'
             try:
                 path = train_and_test(config, seed, work_dir,
-                                      args.cfg_options)
+                                      options[name])
             except SystemExit as e:  # a failed run is not recorded
                 failed.append(f'{name} seed {seed}')
                 done += 1
@@ -307,7 +344,9 @@ def main(argv=None):
             runs[name][seed] = load_metrics(path)
             info[name][seed] = dict(
                 commit=run_commit, machine=where, config_sha256=digest,
-                seconds=round(time.time() - t0, 1) if fresh else None)
+                seconds=round(time.time() - t0, 1) if fresh else None,
+                iterations=iterations_of(work_dir),
+                options=per_config.get(name, []))
             how = 'ran' if fresh else 'from its metrics file'
             # partial results: every recorded run, updated by this one
             merged_runs = {m: dict(r) for m, r in recorded.items()}

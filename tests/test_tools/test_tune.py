@@ -1,0 +1,92 @@
+"""tools/analysis_tools/tune.py on a tiny FD-MLT: 2 configs x 2 learning
+rates, chosen by the final validation mAP; the test set is not touched;
+compare_methods.py --options-from runs the choices."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+from mmengine.config import Config
+
+from tests.fake_data import REPO, make_tiny_fd_mlt
+
+CONFIGS = ['configs/erm/erm_r18w32_fd_mlt.py', 'configs/rs/rs_r18w32_fd_mlt.py']
+
+
+def test_tune_then_compare(tmp_path):
+    root = str(tmp_path / 'fd')
+    make_tiny_fd_mlt(root)
+    opts = [f'{k}_dataloader.dataset.data_root={root}'
+            for k in ('train', 'val', 'test')]
+    opts += [f'{k}_dataloader.{o}' for k in ('train', 'val', 'test')
+             for o in ('num_workers=0', 'persistent_workers=False')]
+    # validation on the first 30 test images, so that a run that evaluated
+    # the (whole) test set would show
+    opts += ['train_cfg.max_epochs=2', 'train_dataloader.batch_size=32',
+             'val_dataloader.dataset.indices=30']
+    out, work = str(tmp_path / 'tuning'), str(tmp_path / 'work')
+    cmd = [sys.executable, 'tools/analysis_tools/tune.py'] + CONFIGS + [
+        '--grid', 'optim_wrapper.optimizer.lr=0.05,0.4', '--seeds', '0',
+        '--work-root', work, '--out', out, '--jobs', '2',
+        '--cfg-options'] + opts
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert '4 run(s) to make, 2 at a time.' in proc.stdout
+    data = json.load(open(osp.join(out, 'tuning.json')))
+    with open(osp.join(root, 'annotations', 'train.json')) as f:
+        num_train = len(json.load(f)['data_list'])
+    chosen = json.load(open(osp.join(out, 'chosen.json')))
+    for config in CONFIGS:
+        name = osp.splitext(osp.basename(config))[0]
+        finals = {}
+        for lr in ('0.05', '0.4'):
+            run = data['runs'][name][f'lr={lr}']['seeds']['0']
+            assert len(run['val']) == 2  # validation after every epoch
+            assert run['iterations'] == 2 * -(-num_train // 32)
+            assert run['commit'] and run['config_sha256']
+            finals[lr] = run['val'][-1]['mAP']
+            # the per-epoch values are those of the run's own log
+            log = open(osp.join(work, name, f'lr={lr}', 'seed_0',
+                                'train.log')).read()
+            assert f"mlt/mAP: {run['val'][0]['mAP']:.4f}" in log
+            assert 'Epoch(val) [2][1/1]' in log  # 30 images, one batch
+            assert not osp.exists(osp.join(work, name, f'lr={lr}', 'seed_0',
+                                           'metrics.json'))
+        best = max(finals, key=finals.get)
+        assert chosen[name] == {'optim_wrapper.optimizer.lr': best}
+        assert data['stages'][0]['chosen'][name] == f'lr={best}'
+    md = open(osp.join(out, 'tuning.md')).read()
+    assert '| config | `lr=0.05` | `lr=0.4` | iterations |' in md
+    assert md.count('| **') == 2  # one choice per config
+    assert osp.getsize(osp.join(out, 'convergence.png')) > 5000
+
+    # again: nothing to make, same choices, still one stage
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert '0 run(s) to make' in proc.stdout
+    assert json.load(open(osp.join(out, 'chosen.json'))) == chosen
+    assert len(json.load(open(osp.join(out, 'tuning.json')))['stages']) == 1
+
+    # the final runs at the chosen settings
+    res_dir = str(tmp_path / 'results')
+    cmp = [sys.executable, 'tools/analysis_tools/compare_methods.py'] + \
+        CONFIGS + ['--seeds', '0', '--work-root', str(tmp_path / 'final'),
+                   '--out', res_dir, '--options-from',
+                   osp.join(out, 'chosen.json'), '--cfg-options'] + \
+        [o for o in opts if not o.startswith('val_dataloader.dataset.ind')]
+    proc = subprocess.run(cmp, cwd=REPO, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.load(open(osp.join(res_dir, 'results.json')))
+    for name, options in chosen.items():
+        info = res['run_info'][name]['0']
+        assert info['options'] == [f'{k}={v}' for k, v in options.items()]
+        assert info['iterations'] == 2 * -(-num_train // 32)
+        saved = Config.fromfile(osp.join(str(tmp_path / 'final'), name,
+                                         'seed_0', f'{name}.py'))
+        assert saved.optim_wrapper.optimizer.lr == float(
+            options['optim_wrapper.optimizer.lr'])
+    assert np.isfinite(res['runs'][CONFIGS[0].split('/')[-1][:-3]]['0']['mAP'])

@@ -1,0 +1,353 @@
+"""Choose each method's settings on the validation split: train every config
+at every point of a grid, read the validation mAP after every epoch, keep
+per config the setting with the best final validation mAP (mean over the
+seeds). The test set is never evaluated here.
+
+  python tools/analysis_tools/tune.py configs/erm/erm_effl0_voc_mlt_fd.py \\
+      configs/rs/rs_effl0_voc_mlt_fd.py \\
+      --grid optim_wrapper.optimizer.lr=0.1,0.2,0.4,0.8 \\
+      --seeds 0 --work-root work_dirs/tune_voc_mlt_fd \\
+      --out results/voc_mlt_fd/tuning --jobs 2
+
+  # a second stage from the first stage's choices (e.g. DAB's gamma-):
+  python tools/analysis_tools/tune.py configs/dab/dab_effl0_voc_mlt_fd.py \\
+      --start results/voc_mlt_fd/tuning/chosen.json \\
+      --grid model.head.loss.gamma_neg=0,1,2,3 --out results/voc_mlt_fd/tuning
+
+Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S
+train_cfg.val_interval=1 <start options> <grid point> <--cfg-options>`` in
+``WORK_ROOT/<config name>/<setting>/seed_S``; its validation metrics per
+epoch come from mmengine's ``vis_data/scalars.json``. Written to OUT:
+
+* ``tuning.json``: every run (setting, seed, validation mAP per epoch,
+  iterations, seconds, commit, machine, config digest) and every stage
+  (command, grid, the choices it made);
+* ``chosen.json``: ``{config name: {key: value}}``, the options of each
+  config's chosen setting, for ``compare_methods.py --options-from``;
+* ``tuning.md``: the validation mAP of every setting, the chosen one in
+  bold; ``convergence.png``: validation mAP per epoch of every config at
+  its chosen setting.
+
+Resumable like compare_methods.py: a run recorded in tuning.json with the
+same resolved config is not repeated, and tuning.json is rewritten after
+every run. ``--jobs N`` runs N trainings at a time (each with
+OMP_NUM_THREADS = cores / N unless set).
+"""
+import argparse
+import concurrent.futures
+import glob
+import importlib.util
+import itertools
+import json
+import os
+import os.path as osp
+import sys
+import time
+
+import numpy as np
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(osp.dirname(HERE))
+sys.path.insert(0, REPO)
+
+
+def _compare_methods():
+    spec = importlib.util.spec_from_file_location(
+        'compare_methods', osp.join(HERE, 'compare_methods.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cm = _compare_methods()
+
+
+def parse_grid(specs):
+    """``['a=1,2', 'b=x']`` -> ``[('a', ['1', '2']), ('b', ['x'])]``."""
+    grid = []
+    for spec in specs:
+        key, sep, values = spec.partition('=')
+        values = [v for v in values.split(',') if v]
+        if not sep or not key or not values:
+            raise SystemExit(f'--grid {spec!r}: expected KEY=V1,V2,...')
+        if key in [k for k, _ in grid]:
+            raise SystemExit(f'--grid {key} given twice.')
+        grid.append((key, values))
+    return grid
+
+
+def setting_name(options):
+    """A file-name-safe, readable name of a setting."""
+    if not options:
+        return 'default'
+    return '_'.join(f'{k.split(".")[-1]}={v}' for k, v in options.items())
+
+
+def read_scalars(work_dir):
+    """``(val mAP per epoch, iterations)`` from the newest
+    ``vis_data/scalars.json`` under ``work_dir``."""
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                      'scalars.json')))
+    if not files:
+        raise FileNotFoundError(f'{work_dir}: no vis_data/scalars.json.')
+    val, iters = {}, 0
+    with open(files[-1]) as f:
+        for line in f:
+            row = json.loads(line)
+            if 'mlt/mAP' in row:
+                val[int(row['step'])] = {
+                    k[len('mlt/'):]: v for k, v in row.items()
+                    if k.startswith('mlt/') and not isinstance(v, list)}
+            elif 'iter' in row:
+                iters = max(iters, int(row['step']))
+    if not val:
+        raise ValueError(f'{files[-1]}: no validation metrics (is '
+                         'train_cfg.val_interval set?).')
+    epochs = sorted(val)
+    return [val[e] for e in epochs], iters
+
+
+def train_one(config, options, seed, work_dir, threads):
+    """Train (unless a finished run is in ``work_dir``) and read its
+    validation record."""
+    done = osp.join(work_dir, 'tune_done')
+    os.makedirs(work_dir, exist_ok=True)
+    t0 = time.time()
+    if not osp.isfile(done):
+        opts = [f'randomness.seed={seed}', 'train_cfg.val_interval=1'] + [
+            f'{k}={v}' for k, v in options.items()]
+        env = dict(os.environ)
+        if threads and 'OMP_NUM_THREADS' not in os.environ:
+            env['OMP_NUM_THREADS'] = str(threads)
+        cm.run([sys.executable, 'tools/train.py', config, '--work-dir',
+                work_dir, '--cfg-options'] + opts,
+               osp.join(work_dir, 'train.log'), env=env)
+        open(done, 'w').close()
+        seconds = round(time.time() - t0, 1)
+    else:
+        seconds = None
+    val, iters = read_scalars(work_dir)
+    return dict(val=val, iterations=iters, seconds=seconds)
+
+
+def choose(records, name, settings, seeds):
+    """The setting (of ``settings``) with the best mean final validation
+    mAP over ``seeds``; settings missing a seed are not candidates."""
+    best, best_map = None, -np.inf
+    for key in settings:
+        runs = records.get(name, {}).get(key, {}).get('seeds', {})
+        if not all(str(s) in runs for s in seeds):
+            continue
+        value = float(np.mean([runs[str(s)]['val'][-1]['mAP'] for s in seeds]))
+        if value > best_map:
+            best, best_map = key, value
+    return best, best_map
+
+
+def write_markdown(out_dir, data):
+    lines = ['# Tuning on the validation split', '',
+             'Validation mAP (%) after the last epoch, mean over the seeds '
+             '(per-epoch values in `tuning.json`); **bold**: the chosen '
+             'setting of each config and stage. The test set is not '
+             'evaluated.', '']
+    for stage in data['stages']:
+        lines += [f'## Stage {stage["index"]}', '',
+                  f'Command: `{stage["command"]}`', '',
+                  f'Commit: `{stage["commit"]}`', '']
+        keys = stage['settings']
+        lines.append('| config | ' + ' | '.join(
+            f'`{k}`' for k in keys) + ' | iterations |')
+        lines.append('|---' * (len(keys) + 2) + '|')
+        for name in stage['configs']:
+            row, iters = [], set()
+            for key in keys:
+                runs = data['runs'].get(name, {}).get(key, {}).get(
+                    'seeds', {})
+                vals = [runs[str(s)]['val'][-1]['mAP'] for s in stage['seeds']
+                        if str(s) in runs]
+                iters |= {runs[str(s)]['iterations'] for s in stage['seeds']
+                          if str(s) in runs}
+                if not vals:
+                    row.append('–')
+                    continue
+                cell = f'{np.mean(vals):.2f}'
+                if len(vals) < len(stage['seeds']):
+                    cell += f' ({len(vals)} of {len(stage["seeds"])} seeds)'
+                if stage['chosen'].get(name) == key:
+                    cell = f'**{cell}**'
+                row.append(cell)
+            lines.append(f'| {name} | ' + ' | '.join(row) + ' | ' +
+                         ', '.join(str(i) for i in sorted(iters)) + ' |')
+        lines.append('')
+    lines += ['![convergence](convergence.png)', '']
+    with open(osp.join(out_dir, 'tuning.md'), 'w') as f:
+        f.write('\n'.join(lines))
+
+
+def plot_convergence(out_dir, data, chosen_keys):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for name, key in sorted(chosen_keys.items()):
+        runs = data['runs'][name][key]['seeds']
+        curves = np.array([[e['mAP'] for e in r['val']] for r in runs.values()
+                           if len(r['val']) == len(next(iter(
+                               runs.values()))['val'])])
+        epochs = np.arange(1, curves.shape[1] + 1)
+        ax.plot(epochs, curves.mean(0), marker='o', ms=3,
+                label=f'{name} ({key})')
+    ax.set_xlabel('epoch')
+    ax.set_ylabel('validation mAP (%)')
+    ax.set_title('Validation mAP per epoch at the chosen settings')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, loc='lower right')
+    fig.tight_layout()
+    path = osp.join(out_dir, 'convergence.png')
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument('configs', nargs='+')
+    parser.add_argument('--grid', action='append', default=[],
+                        metavar='KEY=V1,V2', help='a config key and its '
+                        'values (repeatable: the grid is the product)')
+    parser.add_argument('--start', metavar='JSON',
+                        help='chosen.json of an earlier stage: each config '
+                        'starts from its chosen options')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--work-root', default='work_dirs/tune')
+    parser.add_argument('--out', required=True, help='results folder')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='key=value overrides of every run (before the '
+                        'start options and the grid)')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='trainings at a time')
+    args = parser.parse_args(argv)
+    grid = parse_grid(args.grid)
+    names = [cm.method_name(c) for c in args.configs]
+    if len(set(names)) != len(names):
+        raise SystemExit('Two configs have the same name.')
+    start = {}
+    if args.start:
+        if not osp.isfile(args.start):
+            raise SystemExit(f'--start {args.start}: no such file.')
+        with open(args.start) as f:
+            start = json.load(f)
+    base = dict(o.split('=', 1) for o in args.cfg_options)
+    command = 'python tools/analysis_tools/tune.py ' + ' '.join(
+        argv if argv is not None else sys.argv[1:])
+    commit, where = cm.git_commit(args.out), cm.machine()
+    os.makedirs(args.out, exist_ok=True)
+    path = osp.join(args.out, 'tuning.json')
+    data = dict(runs={}, stages=[], chosen={})
+    if osp.isfile(path):
+        with open(path) as f:
+            data = json.load(f)
+
+    points = [dict(zip([k for k, _ in grid], vals))
+              for vals in itertools.product(*[v for _, v in grid])]
+    jobs = []  # (config, name, key, options, seed)
+    settings = {}
+    for config, name in zip(args.configs, names):
+        settings[name] = []
+        for point in points:
+            options = dict(base, **start.get(name, {}), **point)
+            key = setting_name(dict(start.get(name, {}), **point))
+            settings[name].append(key)
+            digest = cm.config_digest(
+                config, [f'{k}={v}' for k, v in options.items()] +
+                ['train_cfg.val_interval=1'])
+            entry = data['runs'].setdefault(name, {}).setdefault(
+                key, dict(options=options, seeds={}))
+            for seed in args.seeds:
+                old = entry['seeds'].get(str(seed))
+                if old and old.get('config_sha256') == digest:
+                    continue
+                jobs.append((config, name, key, options, seed, digest))
+    stage = dict(index=len(data['stages']) + 1, command=command,
+                 commit=commit, configs=names, seeds=args.seeds,
+                 grid=dict(grid), start=args.start,
+                 settings=sorted({k for s in settings.values() for k in s},
+                                 key=lambda k: [s for v in settings.values()
+                                                for s in v].index(k)),
+                 chosen={})
+    # the same command again continues its stage rather than adding one
+    same = [s for s in data['stages'] if s['command'] == command]
+    if same:
+        stage['index'] = same[0]['index']
+        data['stages'] = [s for s in data['stages'] if s['command'] != command]
+    data['stages'].append(stage)
+    data['stages'].sort(key=lambda s: s['index'])
+
+    def save():
+        tmp = path + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, path)
+
+    threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
+    total, done, failed, t0 = len(jobs), 0, [], time.time()
+    print(f'{total} run(s) to make, {args.jobs} at a time.', flush=True)
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        futures = {
+            pool.submit(train_one, config, options, seed, osp.join(
+                args.work_root, name, key, f'seed_{seed}'),
+                threads if args.jobs > 1 else None):
+            (name, key, seed, digest)
+            for config, name, key, options, seed, digest in jobs}
+        for fut in concurrent.futures.as_completed(futures):
+            name, key, seed, digest = futures[fut]
+            done += 1
+            try:
+                result = fut.result()
+            except (SystemExit, OSError, ValueError) as e:
+                failed.append(f'{name} {key} seed {seed}')
+                print(f'[{done}/{total}] {name} {key} seed {seed}: FAILED, '
+                      f'not recorded.\n{e}', flush=True)
+                continue
+            result.update(commit=cm.git_commit(args.out), machine=where,
+                          config_sha256=digest)
+            data['runs'][name][key]['seeds'][str(seed)] = result
+            save()
+            print(f'[{done}/{total}] {name} {key} seed {seed}: val mAP '
+                  f'{result["val"][-1]["mAP"]:.2f} after '
+                  f'{len(result["val"])} epochs, {result["iterations"]} '
+                  f'iterations ({time.time() - t0:.0f} s elapsed)',
+                  flush=True)
+
+    chosen_keys = {}
+    for name in names:
+        key, value = choose(data['runs'], name, settings[name], args.seeds)
+        if key is None:
+            continue
+        stage['chosen'][name] = key
+        data['chosen'][name] = dict(data['runs'][name][key]['options'])
+        for k in base:  # the study's own overrides are not a choice
+            data['chosen'][name].pop(k, None)
+        chosen_keys[name] = key
+        print(f'{name}: {key} (validation mAP {value:.2f})')
+    save()
+    with open(osp.join(args.out, 'chosen.json'), 'w') as f:
+        json.dump(data['chosen'], f, indent=1, sort_keys=True)
+    # convergence: every config's current choice, over all stages
+    latest = {}
+    for st in data['stages']:
+        latest.update(st['chosen'])
+    if latest:
+        plot_convergence(args.out, data, latest)
+    write_markdown(args.out, data)
+    print(f'Written to {args.out}: tuning.json, chosen.json, tuning.md, '
+          'convergence.png')
+    if failed:
+        raise SystemExit(f'{len(failed)} run(s) failed and were not '
+                         'recorded: ' + ', '.join(failed))
+
+
+if __name__ == '__main__':
+    main()
