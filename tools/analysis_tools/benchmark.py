@@ -30,6 +30,14 @@ Sections:
           torch-default time; wall time of the whole tool, start-up
           included).
 
+  evalcache (only when asked: --only evalcache; needs data/voc_mlt_fd,
+          built by tools/dataset_converters/build_mlt_fd.py voc) one
+          validation pass of erm_effl0_voc_mlt_fd.py (ImageNet weights,
+          2000 validation images, the config's loader) with
+          EfficientNetLite's feature_cache off vs reading a filled cache
+          (the filling pass is timed too, as a third row); same metrics
+          checked.
+
 Each timing is the best of --repeat runs. Not a test: nothing here asserts a
 speed; the output is recorded in the README with the command and commit.
 """
@@ -352,6 +360,53 @@ def bench_threads(repeat, epochs=2):
     return rows
 
 
+EVALCACHE_CONFIG = osp.join(REPO, 'configs', 'erm', 'erm_effl0_voc_mlt_fd.py')
+
+
+def bench_evalcache(repeat):
+    """A validation pass without and with the frozen blocks' cache."""
+    import tempfile
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    if not osp.isfile(osp.join(REPO, 'data', 'voc_mlt_fd', 'annotations',
+                               'val.json')):
+        raise SystemExit('--only evalcache needs data/voc_mlt_fd: run '
+                         'tools/dataset_converters/build_mlt_fd.py voc '
+                         'data/voc_mlt_fd.')
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Config.fromfile(EVALCACHE_CONFIG)
+        cfg.work_dir = tmp
+        cfg.model.backbone.feature_cache = osp.join(tmp, 'cache')
+        for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            cfg[name].dataset.data_root = osp.join(REPO, 'data', 'voc_mlt_fd')
+        cfg.log_level = 'WARNING'
+        runner = Runner.from_cfg(cfg)
+        runner.model.init_weights()  # the ImageNet weights
+        backbone = runner.model.backbone
+        cache = backbone.feature_cache
+        t0 = time.perf_counter()
+        filled = runner.val()
+        t_fill = time.perf_counter() - t0
+        plain, cached = float('inf'), float('inf')
+        for _ in range(repeat):  # alternately
+            backbone.feature_cache = None
+            t0 = time.perf_counter()
+            m_plain = runner.val()
+            plain = min(plain, time.perf_counter() - t0)
+            backbone.feature_cache = cache
+            t0 = time.perf_counter()
+            m_cached = runner.val()
+            cached = min(cached, time.perf_counter() - t0)
+    same = all(m_plain[k] == m_cached[k] == filled[k] for k in m_plain
+               if not isinstance(m_plain[k], list))
+    n = len(runner.val_dataloader.dataset)
+    what = (f'validation pass of {osp.basename(EVALCACHE_CONFIG)} ({n} '
+            f'images, {cfg.val_dataloader.num_workers} workers): feature_cache '
+            'off vs')
+    return [(what + ' a filled cache', plain, cached, same),
+            (what + ' the pass that fills it', plain, t_fill, None)]
+
+
 def _spin():
     while True:
         pass
@@ -364,7 +419,7 @@ def main(argv=None):
     parser.add_argument('--only', nargs='+',
                         default=['metric', 'loss', 'data', 'step'],
                         choices=['metric', 'loss', 'data', 'step',
-                                 'threads'])
+                                 'threads', 'evalcache'])
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'],
                         help='device of the loss and step sections')
     parser.add_argument('--amp', action='store_true',
@@ -391,7 +446,8 @@ def main(argv=None):
         data=bench_data,
         step=lambda r: bench_step(r, args.device, args.amp,
                                   args.channels_last),
-        threads=bench_threads)
+        threads=bench_threads,
+        evalcache=bench_evalcache)
     for name in args.only:
         for what, t_base, t_ours, same in sections[name](args.repeat):
             if name == 'loss':

@@ -83,6 +83,12 @@ class EfficientNetLite(BaseBackbone):
             forward. Needs ``frozen_blocks >= 0``; pays off on a CPU when
             the test pipeline is deterministic (each epoch's validation then
             runs only the trained blocks).
+        cache_train (bool): Use the cache while training too. Exact as
+            well: frozen blocks run in eval mode (no drop path, BatchNorm
+            statistics fixed) and get no gradient. Only for training
+            pipelines with few distinct outputs per image (e.g. resize +
+            flip: two entries per image); with random crops nearly every
+            input is new and the cache only grows. Defaults to False.
         init_cfg (dict, optional): mmengine initialisation config, applied
             before the pretrained weights are loaded.
     """
@@ -94,6 +100,7 @@ class EfficientNetLite(BaseBackbone):
                  norm_eval: bool = False,
                  drop_path_rate: float = 0.2,
                  feature_cache: Union[str, bool, None] = None,
+                 cache_train: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if arch not in ARCHS:
@@ -120,6 +127,10 @@ class EfficientNetLite(BaseBackbone):
         if feature_cache and frozen_blocks < 0:
             raise ValueError('EfficientNetLite: feature_cache needs frozen '
                              'blocks (frozen_blocks >= 0).')
+        if cache_train and not feature_cache:
+            raise ValueError('EfficientNetLite: cache_train needs a '
+                             'feature_cache.')
+        self.cache_train = cache_train
         self.feature_cache = None
         if feature_cache:
             self.feature_cache = FeatureCache(
@@ -170,6 +181,17 @@ class EfficientNetLite(BaseBackbone):
             x = self.blocks[i](x, drop_connect_rate=self.drop_path_rate * i / n)
         return x
 
+    def _use_cache(self, x: torch.Tensor) -> bool:
+        if self.feature_cache is None:
+            return False
+        if not self.training:
+            return not torch.is_grad_enabled()
+        # while training: exact only if nothing in the frozen part (input
+        # included) takes a gradient
+        return self.cache_train and not x.requires_grad and not any(
+            p.requires_grad for m in self._frozen_modules()
+            for p in m.parameters())
+
     def frozen_forward(self, x: torch.Tensor) -> torch.Tensor:
         """The stem and the frozen blocks (``frozen_blocks >= 0``)."""
         x = self.act(self.bn0(self.conv_stem(x)))
@@ -180,8 +202,7 @@ class EfficientNetLite(BaseBackbone):
             x = self._blocks(self.act(self.bn0(self.conv_stem(x))), 0,
                              len(self.blocks))
         else:
-            if self.feature_cache is not None and not self.training and \
-                    not torch.is_grad_enabled():
+            if self._use_cache(x):
                 if self._cache_namespace is None:
                     self._cache_namespace = weights_digest(
                         self._frozen_modules(),

@@ -113,3 +113,36 @@ def test_validation_with_cache_equals_without(tmp_path):
     third = runner.val_loop.run()
     for key in first:
         assert first[key] == second[key] == third[key], key
+
+
+def test_cache_train_same_outputs_and_gradients(tmp_path):
+    """While training (trained blocks in train mode, gradients on), the
+    frozen blocks' output read from the cache gives the same outputs and
+    the same gradients as computing it."""
+    torch.manual_seed(0)
+    plain = EfficientNetLite(pretrained=False, frozen_blocks=8,
+                             drop_path_rate=0.0)
+    cached = EfficientNetLite(pretrained=False, frozen_blocks=8,
+                              drop_path_rate=0.0,
+                              feature_cache=str(tmp_path), cache_train=True)
+    cached.load_state_dict(plain.state_dict())
+    plain.train()
+    cached.train()
+    x = torch.randn(4, 3, 64, 64)
+    for step in range(2):  # a miss, then a hit
+        outs, grads = [], []
+        for model in (plain, cached):
+            model.zero_grad()
+            out = model(x)[0]
+            out.square().mean().backward()
+            outs.append(out.detach())
+            grads.append([p.grad.clone() for p in model.parameters()
+                          if p.requires_grad])
+        assert torch.equal(outs[0], outs[1])
+        assert all(torch.equal(a, b) for a, b in zip(*grads))
+    assert (cached.feature_cache.hits, cached.feature_cache.misses) == (4, 4)
+    # an input that takes a gradient is never served from the cache
+    cached(x.clone().requires_grad_())
+    assert cached.feature_cache.misses == 4 and cached.feature_cache.hits == 4
+    with pytest.raises(ValueError, match='cache_train needs a feature_cache'):
+        EfficientNetLite(pretrained=False, frozen_blocks=8, cache_train=True)
