@@ -86,12 +86,22 @@ def test_leaf_config_trains_and_evaluates(path, trees, tmp_path):
         assert cfg.model.backbone.pretrained
         assert cfg.data_preprocessor.mean == cfg.data_preprocessor.std == \
             [127.5] * 3
-        crop = (128, 192) if '_voc_mlt_fd' in name else 128
+        crop = 128
     else:
         r101 = '_r101_' in name
         assert cfg.model.backbone.depth == (101 if r101 else 18)
         crop = 448 if r101 else 64
-    assert cfg.train_dataloader.dataset.pipeline[2].crop_size == crop
+    train_steps = [t.type for t in cfg.train_dataloader.dataset.pipeline]
+    if '_mlt_fd' in name:  # the proxies: flips only, frozen features cached
+        assert train_steps == ['LoadImageFromFile', 'Resize', 'RandomFlip',
+                               'PackInputs']
+        assert cfg.train_dataloader.dataset.pipeline[1].scale == (
+            (192, 128) if '_voc_' in name else (128, 128))
+        assert cfg.model.backbone.cache_train
+        assert cfg.val_dataloader.dataset.ann_file == 'annotations/val.json'
+        assert cfg.test_dataloader.dataset.ann_file == 'annotations/test.json'
+    else:
+        assert cfg.train_dataloader.dataset.pipeline[2].crop_size == crop
     assert cfg.auto_scale_lr.base_batch_size == 64
     assert cfg.model.head.num_classes == cfg.data_preprocessor.num_classes
     # every config: counts, augmentation seeded per (seed, epoch, sample)

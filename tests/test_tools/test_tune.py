@@ -74,7 +74,7 @@ def test_tune_then_compare(tmp_path):
     res_dir = str(tmp_path / 'results')
     cmp = [sys.executable, 'tools/analysis_tools/compare_methods.py'] + \
         CONFIGS + ['--seeds', '0', '--work-root', str(tmp_path / 'final'),
-                   '--out', res_dir, '--options-from',
+                   '--out', res_dir, '--jobs', '2', '--options-from',
                    osp.join(out, 'chosen.json'), '--cfg-options'] + \
         [o for o in opts if not o.startswith('val_dataloader.dataset.ind')]
     proc = subprocess.run(cmp, cwd=REPO, capture_output=True, text=True,

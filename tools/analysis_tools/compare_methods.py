@@ -7,7 +7,8 @@ results.json and PNG plots.
       configs/erm/erm_r18w32_fd_mlt.py configs/dab/dab_r18w32_fd_mlt.py \
       --seeds 0 1 2 --work-root work_dirs/compare --out results/fd_mlt
 
---options-from results/<study>/tuning/chosen.json gives each config the
+--jobs N makes N runs at a time (OMP_NUM_THREADS = cores / N each, unless
+set). --options-from results/<study>/tuning/chosen.json gives each config the
 settings tune.py chose for it on the validation split.
 
 Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S`` in
@@ -31,6 +32,7 @@ named method on their common seeds (mAP); --sensitivity FACTOR=V:NAME,V:NAME
 --sensitivity 'gamma-=0:dab-gneg0_effl0_fd_mlt,3:dab_effl0_fd_mlt'.
 """
 import argparse
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -70,19 +72,19 @@ def run(cmd, log_path, env=None):
                          f'{tail}')
 
 
-def train_and_test(config, seed, work_dir, cfg_options):
+def train_and_test(config, seed, work_dir, cfg_options, env=None):
     metrics_file = osp.join(work_dir, 'metrics.json')
     if osp.isfile(metrics_file):
         return metrics_file
     os.makedirs(work_dir, exist_ok=True)
     opts = [f'randomness.seed={seed}'] + list(cfg_options)
     run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-         '--cfg-options'] + opts, osp.join(work_dir, 'train.log'))
+         '--cfg-options'] + opts, osp.join(work_dir, 'train.log'), env)
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         ckpt = f.read().strip()
     run([sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
          work_dir, '--out', metrics_file, '--out-item', 'metrics',
-         '--cfg-options'] + opts, osp.join(work_dir, 'test.log'))
+         '--cfg-options'] + opts, osp.join(work_dir, 'test.log'), env)
     return metrics_file
 
 
@@ -248,6 +250,9 @@ def main(argv=None):
     parser.add_argument('--reuse', nargs='+', default=[], metavar='JSON',
                         help='also take runs recorded in these results.json '
                         'files of other comparisons')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='runs at a time (each with OMP_NUM_THREADS = '
+                        'cores / jobs unless set)')
     parser.add_argument('--options-from', metavar='JSON',
                         help='per-config overrides, {config name: {key: '
                         'value}}, e.g. the chosen.json of tune.py (applied '
@@ -306,6 +311,7 @@ def main(argv=None):
              for s in args.seeds]
     if args.seed_major:  # every method gets seed 0 first, then seed 1, ...
         pairs.sort(key=lambda p: args.seeds.index(p[2]))
+    pending = []  # (config, name, seed, work_dir, fresh, run_commit)
     for config, name, seed in pairs:
         digest = digests[name]
         work_dir = osp.join(args.work_root, name, f'seed_{seed}')
@@ -320,31 +326,50 @@ def main(argv=None):
             reuse = False
         if reuse:
             runs[name][seed], info[name][seed] = recorded[name][seed], old
-            how = 'recorded'
-        else:
-            # a recorded run made again starts from an empty work dir (its
-            # old metrics file must not stand in for the new run)
-            if (changed or name in args.rerun) and osp.isdir(work_dir):
-                shutil.rmtree(work_dir)
-            t0 = time.time()
-            fresh = not osp.isfile(osp.join(work_dir, 'metrics.json'))
-            # the code this run imports: HEAD (and the tree) as it starts;
-            # unknown for a metrics file left by an earlier, unrecorded run
-            run_commit = git_commit(args.out) if fresh else \
-                'not recorded (metrics file of an earlier run)'
+            done += 1
+            print(f'[{done}/{total}] {name} seed {seed}: mAP '
+                  f'{runs[name][seed]["mAP"]:.2f} (recorded)', flush=True)
+            continue
+        # a recorded run made again starts from an empty work dir (its old
+        # metrics file must not stand in for the new run)
+        if (changed or name in args.rerun) and osp.isdir(work_dir):
+            shutil.rmtree(work_dir)
+        fresh = not osp.isfile(osp.join(work_dir, 'metrics.json'))
+        # the code this run imports: HEAD (and the tree) as it starts;
+        # unknown for a metrics file left by an earlier, unrecorded run
+        run_commit = git_commit(args.out) if fresh else \
+            'not recorded (metrics file of an earlier run)'
+        pending.append((config, name, seed, work_dir, fresh, run_commit))
+
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    env = dict(os.environ)
+    if args.jobs > 1 and 'OMP_NUM_THREADS' not in env:
+        env['OMP_NUM_THREADS'] = str(threads)
+
+    def make(config, name, seed, work_dir):
+        t0 = time.time()
+        path = train_and_test(config, seed, work_dir, options[name],
+                              env if args.jobs > 1 else None)
+        return path, time.time() - t0
+
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futures = {pool.submit(make, c, n, s, w): (c, n, s, w, f, rc)
+                   for c, n, s, w, f, rc in pending}
+        for fut in concurrent.futures.as_completed(futures):
+            config, name, seed, work_dir, fresh, run_commit = futures[fut]
+            done += 1
             try:
-                path = train_and_test(config, seed, work_dir,
-                                      options[name])
+                path, seconds = fut.result()
             except SystemExit as e:  # a failed run is not recorded
                 failed.append(f'{name} seed {seed}')
-                done += 1
                 print(f'[{done}/{total}] {name} seed {seed}: FAILED, not '
                       f'recorded; the study goes on.\n{e}', flush=True)
                 continue
             runs[name][seed] = load_metrics(path)
             info[name][seed] = dict(
-                commit=run_commit, machine=where, config_sha256=digest,
-                seconds=round(time.time() - t0, 1) if fresh else None,
+                commit=run_commit, machine=where,
+                config_sha256=digests[name],
+                seconds=round(seconds, 1) if fresh else None,
                 iterations=iterations_of(work_dir),
                 options=per_config.get(name, []))
             how = 'ran' if fresh else 'from its metrics file'
@@ -357,10 +382,9 @@ def main(argv=None):
                     merged_info.setdefault(m, {}).update(info[m])
             write_results(args.out, command, args.seeds, counts,
                           merged_runs, merged_info, commit)
-        done += 1
-        print(f'[{done}/{total}] {name} seed {seed}: mAP '
-              f'{runs[name][seed]["mAP"]:.2f} ({how}; '
-              f'{time.time() - start:.0f} s elapsed)', flush=True)
+            print(f'[{done}/{total}] {name} seed {seed}: mAP '
+                  f'{runs[name][seed]["mAP"]:.2f} ({how}; '
+                  f'{time.time() - start:.0f} s elapsed)', flush=True)
 
     runs = {m: r for m, r in runs.items() if r}
     info = {m: r for m, r in info.items() if m in runs}

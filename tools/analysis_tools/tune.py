@@ -9,13 +9,14 @@ seeds). The test set is never evaluated here.
       --seeds 0 --work-root work_dirs/tune_voc_mlt_fd \\
       --out results/voc_mlt_fd/tuning --jobs 2
 
-  # a second stage from the first stage's choices (e.g. DAB's gamma-):
-  python tools/analysis_tools/tune.py configs/dab/dab_effl0_voc_mlt_fd.py \\
-      --start results/voc_mlt_fd/tuning/chosen.json \\
+  # a second stage from the first stage's choices (e.g. DAB's gamma- at
+  # DAB's chosen lr, for a config of its own):
+  python tools/analysis_tools/tune.py configs/dab/dab-tuned_effl0_voc_mlt_fd.py \\
+      --start results/voc_mlt_fd/tuning/chosen.json --start-from dab_effl0_voc_mlt_fd \\
       --grid model.head.loss.gamma_neg=0,1,2,3 --out results/voc_mlt_fd/tuning
 
 Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S
-train_cfg.val_interval=1 <start options> <grid point> <--cfg-options>`` in
+train_cfg.val_interval=1 <--cfg-options> <start options> <grid point>`` in
 ``WORK_ROOT/<config name>/<setting>/seed_S``; its validation metrics per
 epoch come from mmengine's ``vis_data/scalars.json``. Written to OUT:
 
@@ -80,7 +81,10 @@ def setting_name(options):
     """A file-name-safe, readable name of a setting."""
     if not options:
         return 'default'
-    return '_'.join(f'{k.split(".")[-1]}={v}' for k, v in options.items())
+    last = [k.split('.')[-1] for k in options]
+    # the last part of each key, the whole key where two would read alike
+    return '_'.join(f'{k if last.count(k.split(".")[-1]) > 1 else k.split(".")[-1]}={v}'
+                    for k, v in options.items())
 
 
 def read_scalars(work_dir):
@@ -220,6 +224,10 @@ def main(argv=None):
     parser.add_argument('--start', metavar='JSON',
                         help='chosen.json of an earlier stage: each config '
                         'starts from its chosen options')
+    parser.add_argument('--start-from', metavar='NAME',
+                        help='with --start: every config starts from the '
+                        'options chosen for config NAME (e.g. a tuned '
+                        'variant starting from its base method\'s lr)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument('--work-root', default='work_dirs/tune')
     parser.add_argument('--out', required=True, help='results folder')
@@ -239,6 +247,13 @@ def main(argv=None):
             raise SystemExit(f'--start {args.start}: no such file.')
         with open(args.start) as f:
             start = json.load(f)
+        if args.start_from:
+            if args.start_from not in start:
+                raise SystemExit(f'--start-from {args.start_from}: not in '
+                                 f'{args.start} ({", ".join(start)}).')
+            start = {n: start[args.start_from] for n in names}
+    elif args.start_from:
+        raise SystemExit('--start-from needs --start.')
     base = dict(o.split('=', 1) for o in args.cfg_options)
     command = 'python tools/analysis_tools/tune.py ' + ' '.join(
         argv if argv is not None else sys.argv[1:])

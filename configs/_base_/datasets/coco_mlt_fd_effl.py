@@ -3,8 +3,9 @@
 # real photos (4 x 4 cells of 32 px, one 28 px photo per label). Build it with
 #   python tools/dataset_converters/build_mlt_fd.py coco data/coco_mlt_fd
 # For an ImageNet-pretrained EfficientNet-Lite: canvases at their own size
-# (photos of 28 px; 2x would cost 4x the compute), random crop + flip, the
-# weights' normalisation. Validation: the proxy's val split (test label
+# (photos of 28 px; 2x would cost 4x the compute), the weights'
+# normalisation, and horizontal flips as the only augmentation (as
+# voc_mlt_fd_effl.py: the frozen blocks' output is cached for training too). Validation: the proxy's val split (test label
 # vectors on other photos); test: COCO val2017's label vectors.
 _base_ = './fd_mlt_64.py'
 
@@ -15,8 +16,7 @@ data_root = 'data/coco_mlt_fd'
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(144, 144)),
-    dict(type='RandomCrop', crop_size=128),
+    dict(type='Resize', scale=(128, 128)),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]

@@ -7,10 +7,11 @@ _base_ = [
     '../default_runtime.py',
 ]
 
-# the frozen blocks' output for a validation / test image is the same in
-# every run (ImageNet weights, frozen BatchNorm, a deterministic test
-# pipeline): computed once, shared by all runs (EfficientNetLite's
-# feature_cache; the folder is relative to where the tools are run)
+# the frozen blocks' output for an input is the same in every run (ImageNet
+# weights, frozen BatchNorm): computed once, shared by all runs, for
+# validation / test images and for the two (flipped or not) training inputs
+# of each image (EfficientNetLite's feature_cache and cache_train; the
+# folder is relative to where the tools are run)
 model = dict(
     head=dict(num_classes=20),
-    backbone=dict(feature_cache='work_dirs/feature_cache'))
+    backbone=dict(feature_cache='work_dirs/feature_cache', cache_train=True))
