@@ -30,13 +30,14 @@ Sections:
           torch-default time; wall time of the whole tool, start-up
           included).
 
-  evalcache (only when asked: --only evalcache; needs data/voc_mlt_fd,
-          built by tools/dataset_converters/build_mlt_fd.py voc) one
-          validation pass of erm_effl0_voc_mlt_fd.py (ImageNet weights,
-          2000 validation images, the config's loader) with
-          EfficientNetLite's feature_cache off vs reading a filled cache
-          (the filling pass is timed too, as a third row); same metrics
-          checked.
+  cache   (only when asked: --only cache; needs data/voc_mlt_fd, built by
+          tools/dataset_converters/build_mlt_fd.py voc) EfficientNetLite's
+          frozen-feature cache on erm_effl0_voc_mlt_fd.py (ImageNet
+          weights, the config's loaders): one validation pass (2000
+          images) with the cache off vs reading a filled cache (same
+          metrics checked; the filling pass as another row), and 10
+          training steps (batch 32, flip-only pipeline) with cache_train
+          off vs reading a filled cache (same losses checked).
 
 Each timing is the best of --repeat runs. Not a test: nothing here asserts a
 speed; the output is recorded in the README with the command and commit.
@@ -360,26 +361,28 @@ def bench_threads(repeat, epochs=2):
     return rows
 
 
-EVALCACHE_CONFIG = osp.join(REPO, 'configs', 'erm', 'erm_effl0_voc_mlt_fd.py')
+CACHE_CONFIG = osp.join(REPO, 'configs', 'erm', 'erm_effl0_voc_mlt_fd.py')
 
 
-def bench_evalcache(repeat):
-    """A validation pass without and with the frozen blocks' cache."""
+def bench_cache(repeat, steps=10):
+    """Validation and training steps without and with the frozen blocks'
+    cache."""
     import tempfile
     from mmengine.config import Config
     from mmengine.runner import Runner
     if not osp.isfile(osp.join(REPO, 'data', 'voc_mlt_fd', 'annotations',
                                'val.json')):
-        raise SystemExit('--only evalcache needs data/voc_mlt_fd: run '
+        raise SystemExit('--only cache needs data/voc_mlt_fd: run '
                          'tools/dataset_converters/build_mlt_fd.py voc '
                          'data/voc_mlt_fd.')
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = Config.fromfile(EVALCACHE_CONFIG)
+        cfg = Config.fromfile(CACHE_CONFIG)
         cfg.work_dir = tmp
         cfg.model.backbone.feature_cache = osp.join(tmp, 'cache')
         for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             cfg[name].dataset.data_root = osp.join(REPO, 'data', 'voc_mlt_fd')
         cfg.log_level = 'WARNING'
+        cfg.default_hooks.checkpoint.save_best = None  # no training here
         runner = Runner.from_cfg(cfg)
         runner.model.init_weights()  # the ImageNet weights
         backbone = runner.model.backbone
@@ -397,14 +400,47 @@ def bench_evalcache(repeat):
             t0 = time.perf_counter()
             m_cached = runner.val()
             cached = min(cached, time.perf_counter() - t0)
-    same = all(m_plain[k] == m_cached[k] == filled[k] for k in m_plain
-               if not isinstance(m_plain[k], list))
-    n = len(runner.val_dataloader.dataset)
-    what = (f'validation pass of {osp.basename(EVALCACHE_CONFIG)} ({n} '
-            f'images, {cfg.val_dataloader.num_workers} workers): feature_cache '
-            'off vs')
-    return [(what + ' a filled cache', plain, cached, same),
-            (what + ' the pass that fills it', plain, t_fill, None)]
+        same = all(m_plain[k] == m_cached[k] == filled[k] for k in m_plain
+                   if not isinstance(m_plain[k], list))
+        n = len(runner.val_dataloader.dataset)
+        what = (f'validation pass of {osp.basename(CACHE_CONFIG)} ({n} '
+                f'images, {cfg.val_dataloader.num_workers} workers): '
+                'feature_cache off vs')
+        rows = [(what + ' a filled cache', plain, cached, same),
+                (what + ' the pass that fills it', plain, t_fill, None)]
+
+        # training steps: the same batches, from the same weights
+        import copy
+        import torch
+        loader = iter(runner.build_dataloader(cfg.train_dataloader))
+        batches = [next(loader) for _ in range(steps)]
+        start = copy.deepcopy(runner.model.state_dict())
+        optim = runner.build_optim_wrapper(cfg.optim_wrapper)
+        runner.model.train()
+
+        def train(use_cache):
+            backbone.feature_cache = cache if use_cache else None
+            runner.model.load_state_dict(start)
+            optim.optimizer.state.clear()
+            torch.manual_seed(0)
+            t0 = time.perf_counter()
+            losses = [runner.model.train_step(b, optim)['loss'].item()
+                      for b in batches]
+            return time.perf_counter() - t0, losses
+
+        train(True)  # fills the cache
+        t_off, t_on = float('inf'), float('inf')
+        for _ in range(repeat):
+            t, l_off = train(False)
+            t_off = min(t_off, t)
+            t, l_on = train(True)
+            t_on = min(t_on, t)
+        bs = cfg.train_dataloader.batch_size
+        rows.append((f'{steps} training steps of {osp.basename(CACHE_CONFIG)} '
+                     f'(batch {bs}, {steps * bs / t_off:.0f} vs '
+                     f'{steps * bs / t_on:.0f} img/s): cache_train off vs a '
+                     'filled cache', t_off, t_on, l_off == l_on))
+    return rows
 
 
 def _spin():
@@ -419,7 +455,7 @@ def main(argv=None):
     parser.add_argument('--only', nargs='+',
                         default=['metric', 'loss', 'data', 'step'],
                         choices=['metric', 'loss', 'data', 'step',
-                                 'threads', 'evalcache'])
+                                 'threads', 'cache'])
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'],
                         help='device of the loss and step sections')
     parser.add_argument('--amp', action='store_true',
@@ -447,7 +483,7 @@ def main(argv=None):
         step=lambda r: bench_step(r, args.device, args.amp,
                                   args.channels_last),
         threads=bench_threads,
-        evalcache=bench_evalcache)
+        cache=bench_cache)
     for name in args.only:
         for what, t_base, t_ours, same in sections[name](args.repeat):
             if name == 'loss':

@@ -16,7 +16,7 @@ seeds). The test set is never evaluated here.
       --grid model.head.loss.gamma_neg=0,1,2,3 --out results/voc_mlt_fd/tuning
 
 Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S
-train_cfg.val_interval=1 <--cfg-options> <start options> <grid point>`` in
+train_cfg.val_interval=V <--cfg-options> <start options> <grid point>`` in
 ``WORK_ROOT/<config name>/<setting>/seed_S``; its validation metrics per
 epoch come from mmengine's ``vis_data/scalars.json``. Written to OUT:
 
@@ -99,9 +99,9 @@ def read_scalars(work_dir):
         for line in f:
             row = json.loads(line)
             if 'mlt/mAP' in row:
-                val[int(row['step'])] = {
+                val[int(row['step'])] = dict(epoch=int(row['step']), **{
                     k[len('mlt/'):]: v for k, v in row.items()
-                    if k.startswith('mlt/') and not isinstance(v, list)}
+                    if k.startswith('mlt/') and not isinstance(v, list)})
             elif 'iter' in row:
                 iters = max(iters, int(row['step']))
     if not val:
@@ -111,14 +111,15 @@ def read_scalars(work_dir):
     return [val[e] for e in epochs], iters
 
 
-def train_one(config, options, seed, work_dir, threads):
+def train_one(config, options, seed, work_dir, threads, val_interval=1):
     """Train (unless a finished run is in ``work_dir``) and read its
     validation record."""
     done = osp.join(work_dir, 'tune_done')
     os.makedirs(work_dir, exist_ok=True)
     t0 = time.time()
     if not osp.isfile(done):
-        opts = [f'randomness.seed={seed}', 'train_cfg.val_interval=1'] + [
+        opts = [f'randomness.seed={seed}',
+                f'train_cfg.val_interval={val_interval}'] + [
             f'{k}={v}' for k, v in options.items()]
         env = dict(os.environ)
         if threads and 'OMP_NUM_THREADS' not in os.environ:
@@ -195,10 +196,10 @@ def plot_convergence(out_dir, data, chosen_keys):
     fig, ax = plt.subplots(figsize=(8, 5))
     for name, key in sorted(chosen_keys.items()):
         runs = data['runs'][name][key]['seeds']
+        first = next(iter(runs.values()))['val']
         curves = np.array([[e['mAP'] for e in r['val']] for r in runs.values()
-                           if len(r['val']) == len(next(iter(
-                               runs.values()))['val'])])
-        epochs = np.arange(1, curves.shape[1] + 1)
+                           if len(r['val']) == len(first)])
+        epochs = [e['epoch'] for e in first]
         ax.plot(epochs, curves.mean(0), marker='o', ms=3,
                 label=f'{name} ({key})')
     ax.set_xlabel('epoch')
@@ -236,6 +237,9 @@ def main(argv=None):
                         'start options and the grid)')
     parser.add_argument('--jobs', type=int, default=1,
                         help='trainings at a time')
+    parser.add_argument('--val-interval', type=int, default=1,
+                        help='validate every this many epochs (the last '
+                        'epoch should be one of them: it decides)')
     args = parser.parse_args(argv)
     grid = parse_grid(args.grid)
     names = [cm.method_name(c) for c in args.configs]
@@ -277,7 +281,7 @@ def main(argv=None):
             settings[name].append(key)
             digest = cm.config_digest(
                 config, [f'{k}={v}' for k, v in options.items()] +
-                ['train_cfg.val_interval=1'])
+                [f'train_cfg.val_interval={args.val_interval}'])
             entry = data['runs'].setdefault(name, {}).setdefault(
                 key, dict(options=options, seeds={}))
             for seed in args.seeds:
@@ -313,7 +317,7 @@ def main(argv=None):
         futures = {
             pool.submit(train_one, config, options, seed, osp.join(
                 args.work_root, name, key, f'seed_{seed}'),
-                threads if args.jobs > 1 else None):
+                threads if args.jobs > 1 else None, args.val_interval):
             (name, key, seed, digest)
             for config, name, key, options, seed, digest in jobs}
         for fut in concurrent.futures.as_completed(futures):
