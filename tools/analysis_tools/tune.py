@@ -111,13 +111,17 @@ def read_scalars(work_dir):
     return [val[e] for e in epochs], iters
 
 
-def train_one(config, options, seed, work_dir, threads, val_interval=1):
+def train_one(config, options, seed, work_dir, threads, val_interval=1,
+              out_dir='.'):
     """Train (unless a finished run is in ``work_dir``) and read its
     validation record."""
     done = osp.join(work_dir, 'tune_done')
     os.makedirs(work_dir, exist_ok=True)
     t0 = time.time()
+    # the code the training imports: HEAD (and the tree) as it starts
+    commit = 'not recorded (finished in an earlier, unrecorded call)'
     if not osp.isfile(done):
+        commit = cm.git_commit(out_dir)
         opts = [f'randomness.seed={seed}',
                 f'train_cfg.val_interval={val_interval}'] + [
             f'{k}={v}' for k, v in options.items()]
@@ -132,7 +136,7 @@ def train_one(config, options, seed, work_dir, threads, val_interval=1):
     else:
         seconds = None
     val, iters = read_scalars(work_dir)
-    return dict(val=val, iterations=iters, seconds=seconds)
+    return dict(val=val, iterations=iters, seconds=seconds, commit=commit)
 
 
 def choose(records, name, settings, seeds):
@@ -317,7 +321,8 @@ def main(argv=None):
         futures = {
             pool.submit(train_one, config, options, seed, osp.join(
                 args.work_root, name, key, f'seed_{seed}'),
-                threads if args.jobs > 1 else None, args.val_interval):
+                threads if args.jobs > 1 else None, args.val_interval,
+                args.out):
             (name, key, seed, digest)
             for config, name, key, options, seed, digest in jobs}
         for fut in concurrent.futures.as_completed(futures):
@@ -330,8 +335,7 @@ def main(argv=None):
                 print(f'[{done}/{total}] {name} {key} seed {seed}: FAILED, '
                       f'not recorded.\n{e}', flush=True)
                 continue
-            result.update(commit=cm.git_commit(args.out), machine=where,
-                          config_sha256=digest)
+            result.update(machine=where, config_sha256=digest)
             data['runs'][name][key]['seeds'][str(seed)] = result
             save()
             print(f'[{done}/{total}] {name} {key} seed {seed}: val mAP '

@@ -50,6 +50,10 @@ SETUPS = {
     'convnext-tiny_voc_mlt': ('VOC-MLT', 'ConvNeXt-T', 448),
     'r18w32_fd_mlt': ('FD-MLT', 'ResNet-18, half width, from scratch', 64),
     'effl0_fd_mlt': ('FD-MLT', 'EfficientNet-Lite0, ImageNet-pretrained', 128),
+    'effl0_voc_mlt_fd': ('VOC-MLT-FD', 'EfficientNet-Lite0, ImageNet-pretrained',
+                         '128 x 192'),
+    'effl0_coco_mlt_fd': ('COCO-MLT-FD',
+                          'EfficientNet-Lite0, ImageNet-pretrained', 128),
 }
 COLUMNS = (('mAP', 'mAP'), ('mAP_head', 'head'), ('mAP_middle', 'middle'),
            ('mAP_tail', 'tail'))
