@@ -31,7 +31,10 @@ epoch come from mmengine's ``vis_data/scalars.json``. Written to OUT:
 
 Resumable like compare_methods.py: a run recorded in tuning.json with the
 same resolved config is not repeated, and tuning.json is rewritten after
-every run. ``--jobs N`` runs N trainings at a time (each with
+every run (one writing call per OUT at a time: OUT/.tune.lock; stop a study
+with ``kill -- -<process group>`` so its trainings stop too).
+``--report-only`` writes tuning.md, chosen.json and the plot from the runs
+recorded so far, without running or writing tuning.json. ``--jobs N`` runs N trainings at a time (each with
 OMP_NUM_THREADS = cores / N unless set).
 """
 import argparse
@@ -42,6 +45,7 @@ import itertools
 import json
 import os
 import os.path as osp
+import signal
 import sys
 import time
 
@@ -139,14 +143,44 @@ def train_one(config, options, seed, work_dir, threads, val_interval=1,
     return dict(val=val, iterations=iters, seconds=seconds, commit=commit)
 
 
+def hold_lock(path):
+    """One writing tune.py per results folder (two would drop each
+    other's runs from tuning.json); released at exit."""
+    import atexit
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        with open(path) as f:
+            owner = f.read().strip()
+        raise SystemExit(
+            f'{path}: another tune.py ({owner}) writes to this folder. Wait '
+            'for it, or delete the file if that process is gone; '
+            '--report-only reads without it.')
+    with os.fdopen(fd, 'w') as f:
+        f.write(f'pid {os.getpid()} on {os.uname().nodename}')
+
+    def release(*_):
+        if osp.exists(path):
+            os.remove(path)
+
+    atexit.register(release)
+
+    def on_term(signum, frame):  # kill -TERM: the lock goes too
+        release()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
 def choose(records, name, settings, seeds):
     """The setting (of ``settings``) with the best mean final validation
-    mAP over ``seeds``; settings missing a seed are not candidates."""
+    mAP over ``seeds``; ``(None, nan)`` while any setting lacks a seed (a
+    choice among part of the grid would not be the grid's)."""
     best, best_map = None, -np.inf
     for key in settings:
         runs = records.get(name, {}).get(key, {}).get('seeds', {})
         if not all(str(s) in runs for s in seeds):
-            continue
+            return None, float('nan')
         value = float(np.mean([runs[str(s)]['val'][-1]['mAP'] for s in seeds]))
         if value > best_map:
             best, best_map = key, value
@@ -160,9 +194,21 @@ def write_markdown(out_dir, data):
              'setting of each config and stage. The test set is not '
              'evaluated.', '']
     for stage in data['stages']:
+        commits = {}
+        for name in stage['configs']:
+            for key in stage['settings']:
+                for s in stage['seeds']:
+                    run = data['runs'].get(name, {}).get(key, {}).get(
+                        'seeds', {}).get(str(s))
+                    if run:
+                        c = run.get('commit', 'unknown')
+                        commits[c] = commits.get(c, 0) + 1
         lines += [f'## Stage {stage["index"]}', '',
                   f'Command: `{stage["command"]}`', '',
-                  f'Commit: `{stage["commit"]}`', '']
+                  'Commits of its runs (as each training started; per run in '
+                  '`tuning.json`): ' + (', '.join(
+                      f'`{c}` ({n} runs)' for c, n in commits.items())
+                      or 'none yet') + '.', '']
         keys = stage['settings']
         lines.append('| config | ' + ' | '.join(
             f'`{k}`' for k in keys) + ' | iterations |')
@@ -241,6 +287,10 @@ def main(argv=None):
                         'start options and the grid)')
     parser.add_argument('--jobs', type=int, default=1,
                         help='trainings at a time')
+    parser.add_argument('--report-only', action='store_true',
+                        help='make no run: write tuning.md, chosen.json and '
+                        'the plot from the runs recorded so far (configs '
+                        'missing a run get no choice)')
     parser.add_argument('--val-interval', type=int, default=1,
                         help='validate every this many epochs (the last '
                         'epoch should be one of them: it decides)')
@@ -263,11 +313,15 @@ def main(argv=None):
     elif args.start_from:
         raise SystemExit('--start-from needs --start.')
     base = dict(o.split('=', 1) for o in args.cfg_options)
+    given = argv if argv is not None else sys.argv[1:]
+    # the stage's command: --report-only does not make another stage
     command = 'python tools/analysis_tools/tune.py ' + ' '.join(
-        argv if argv is not None else sys.argv[1:])
+        a for a in given if a != '--report-only')
     commit, where = cm.git_commit(args.out), cm.machine()
     os.makedirs(args.out, exist_ok=True)
     path = osp.join(args.out, 'tuning.json')
+    if not args.report_only:
+        hold_lock(osp.join(args.out, '.tune.lock'))
     data = dict(runs={}, stages=[], chosen={})
     if osp.isfile(path):
         with open(path) as f:
@@ -315,6 +369,9 @@ def main(argv=None):
         os.replace(tmp, path)
 
     threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
+    if args.report_only:
+        print(f'--report-only: {len(jobs)} run(s) not made.', flush=True)
+        jobs = []
     total, done, failed, t0 = len(jobs), 0, [], time.time()
     print(f'{total} run(s) to make, {args.jobs} at a time.', flush=True)
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
@@ -339,15 +396,18 @@ def main(argv=None):
             data['runs'][name][key]['seeds'][str(seed)] = result
             save()
             print(f'[{done}/{total}] {name} {key} seed {seed}: val mAP '
-                  f'{result["val"][-1]["mAP"]:.2f} after '
-                  f'{len(result["val"])} epochs, {result["iterations"]} '
+                  f'{result["val"][-1]["mAP"]:.2f} after epoch '
+                  f'{result["val"][-1]["epoch"]}, {result["iterations"]} '
                   f'iterations ({time.time() - t0:.0f} s elapsed)',
                   flush=True)
 
     chosen_keys = {}
+    if args.report_only:  # another call may be writing tuning.json
+        save = lambda: None  # noqa: E731
     for name in names:
         key, value = choose(data['runs'], name, settings[name], args.seeds)
         if key is None:
+            print(f'{name}: no choice yet (runs missing).')
             continue
         stage['chosen'][name] = key
         data['chosen'][name] = dict(data['runs'][name][key]['options'])
@@ -365,8 +425,9 @@ def main(argv=None):
     if latest:
         plot_convergence(args.out, data, latest)
     write_markdown(args.out, data)
-    print(f'Written to {args.out}: tuning.json, chosen.json, tuning.md, '
-          'convergence.png')
+    print(f'Written to {args.out}: ' + ('' if args.report_only else
+                                         'tuning.json, ') +
+          'chosen.json, tuning.md, convergence.png')
     if failed:
         raise SystemExit(f'{len(failed)} run(s) failed and were not '
                          'recorded: ' + ', '.join(failed))
