@@ -47,6 +47,19 @@ def pretrained_weights_path(arch: str) -> str:
     return getattr(mod, f'EfficientnetLite{n}ModelFile').get_model_file_path()
 
 
+def _numerics_tag(x: torch.Tensor) -> str:
+    """What else decides the frozen blocks' exact output: the device type
+    and autocast (mixed precision) with its dtype."""
+    device = x.device.type
+    try:
+        amp = torch.is_autocast_enabled(device)
+        dtype = torch.get_autocast_dtype(device) if amp else None
+    except (TypeError, RuntimeError):  # a device type autocast does not know
+        amp, dtype = False, None
+    return f'-{device}-' + (str(dtype).replace('torch.', 'amp-') if amp
+                            else 'fp')
+
+
 def _forget_cache_namespace(module, incompatible_keys) -> None:
     module._cache_namespace = None
 
@@ -207,8 +220,8 @@ class EfficientNetLite(BaseBackbone):
                     self._cache_namespace = weights_digest(
                         self._frozen_modules(),
                         f'{self.arch}:{self.frozen_blocks}')
-                x = cached_forward(self.feature_cache, self._cache_namespace,
-                                   self.frozen_forward, x)
+                x = cached_forward(self.feature_cache, self._cache_namespace +
+                                   _numerics_tag(x), self.frozen_forward, x)
             else:
                 x = self.frozen_forward(x)
             x = self._blocks(x, self.frozen_blocks, len(self.blocks))

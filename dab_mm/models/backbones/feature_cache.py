@@ -9,8 +9,9 @@ trained blocks to run at evaluation time.
 
 Entries are addressed by content: the key of an input is the BLAKE2b digest
 of its exact bytes (dtype, shape, values), in a folder named after a digest
-of the frozen modules' parameters and buffers. So an entry is found only for
-the very same input through the very same frozen weights — a changed
+of the frozen modules' parameters and buffers (the backbone adds the device
+type and autocast dtype). So an entry is found only for the very same input
+through the very same frozen weights and numerics — a changed
 pipeline, image or weight file simply misses — and the stored float32
 tensor is what the frozen blocks returned for it.
 

@@ -146,3 +146,21 @@ def test_cache_train_same_outputs_and_gradients(tmp_path):
     assert cached.feature_cache.misses == 4 and cached.feature_cache.hits == 4
     with pytest.raises(ValueError, match='cache_train needs a feature_cache'):
         EfficientNetLite(pretrained=False, frozen_blocks=8, cache_train=True)
+
+
+def test_autocast_entries_are_kept_apart(tmp_path):
+    """Entries written under mixed precision are not read without it (and
+    the other way round): autocast changes the frozen blocks' output."""
+    plain, cached = pair(str(tmp_path))
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        cached(x)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            amp_out = cached(x)[0]
+            assert cached.feature_cache.misses == 4  # not the fp32 entries
+            ref = plain(x)[0]
+        assert cached(x)[0].dtype == torch.float32
+    assert cached.feature_cache.hits == 2
+    torch.testing.assert_close(amp_out.float(), ref.float())
+    assert len({osp.basename(osp.dirname(osp.dirname(p))) for p in glob.glob(
+        str(tmp_path / '*' / '*' / '*.npy'))}) == 2
