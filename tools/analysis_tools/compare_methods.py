@@ -311,7 +311,7 @@ def main(argv=None):
              for s in args.seeds]
     if args.seed_major:  # every method gets seed 0 first, then seed 1, ...
         pairs.sort(key=lambda p: args.seeds.index(p[2]))
-    pending = []  # (config, name, seed, work_dir, fresh, run_commit)
+    plan = []  # in run order: (config, name, seed, work_dir or None)
     for config, name, seed in pairs:
         digest = digests[name]
         work_dir = osp.join(args.work_root, name, f'seed_{seed}')
@@ -326,65 +326,82 @@ def main(argv=None):
             reuse = False
         if reuse:
             runs[name][seed], info[name][seed] = recorded[name][seed], old
-            done += 1
-            print(f'[{done}/{total}] {name} seed {seed}: mAP '
-                  f'{runs[name][seed]["mAP"]:.2f} (recorded)', flush=True)
+            plan.append((config, name, seed, None))
             continue
         # a recorded run made again starts from an empty work dir (its old
         # metrics file must not stand in for the new run)
         if (changed or name in args.rerun) and osp.isdir(work_dir):
             shutil.rmtree(work_dir)
+        plan.append((config, name, seed, work_dir))
+
+    env = dict(os.environ)
+    if args.jobs > 1 and 'OMP_NUM_THREADS' not in env:
+        env['OMP_NUM_THREADS'] = str(max(1, (os.cpu_count() or 1) //
+                                         args.jobs))
+
+    def make(config, name, seed, work_dir):
+        t0 = time.time()
         fresh = not osp.isfile(osp.join(work_dir, 'metrics.json'))
         # the code this run imports: HEAD (and the tree) as it starts;
         # unknown for a metrics file left by an earlier, unrecorded run
         run_commit = git_commit(args.out) if fresh else \
             'not recorded (metrics file of an earlier run)'
-        pending.append((config, name, seed, work_dir, fresh, run_commit))
-
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
-    env = dict(os.environ)
-    if args.jobs > 1 and 'OMP_NUM_THREADS' not in env:
-        env['OMP_NUM_THREADS'] = str(threads)
-
-    def make(config, name, seed, work_dir):
-        t0 = time.time()
         path = train_and_test(config, seed, work_dir, options[name],
                               env if args.jobs > 1 else None)
-        return path, time.time() - t0
+        return path, time.time() - t0, fresh, run_commit
 
-    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = {pool.submit(make, c, n, s, w): (c, n, s, w, f, rc)
-                   for c, n, s, w, f, rc in pending}
-        for fut in concurrent.futures.as_completed(futures):
-            config, name, seed, work_dir, fresh, run_commit = futures[fut]
+    def report(name, seed, how):
+        nonlocal done
+        done += 1
+        print(f'[{done}/{total}] {name} seed {seed}: mAP '
+              f'{runs[name][seed]["mAP"]:.2f} ({how}; '
+              f'{time.time() - start:.0f} s elapsed)', flush=True)
+
+    def finish(name, seed, work_dir, get):
+        """Record a finished run (``get()`` returns make's result)."""
+        nonlocal done
+        try:
+            path, seconds, fresh, run_commit = get()
+        except SystemExit as e:  # a failed run is not recorded
+            failed.append(f'{name} seed {seed}')
             done += 1
-            try:
-                path, seconds = fut.result()
-            except SystemExit as e:  # a failed run is not recorded
-                failed.append(f'{name} seed {seed}')
-                print(f'[{done}/{total}] {name} seed {seed}: FAILED, not '
-                      f'recorded; the study goes on.\n{e}', flush=True)
-                continue
-            runs[name][seed] = load_metrics(path)
-            info[name][seed] = dict(
-                commit=run_commit, machine=where,
-                config_sha256=digests[name],
-                seconds=round(seconds, 1) if fresh else None,
-                iterations=iterations_of(work_dir),
-                options=per_config.get(name, []))
-            how = 'ran' if fresh else 'from its metrics file'
-            # partial results: every recorded run, updated by this one
-            merged_runs = {m: dict(r) for m, r in recorded.items()}
-            merged_info = {m: dict(r) for m, r in recorded_info.items()}
-            for m in runs:
-                if runs[m]:  # methods not reached yet stay out
-                    merged_runs.setdefault(m, {}).update(runs[m])
-                    merged_info.setdefault(m, {}).update(info[m])
-            write_results(args.out, command, args.seeds, counts,
-                          merged_runs, merged_info, commit)
-            print(f'[{done}/{total}] {name} seed {seed}: mAP '
-                  f'{runs[name][seed]["mAP"]:.2f} ({how}; '
-                  f'{time.time() - start:.0f} s elapsed)', flush=True)
+            print(f'[{done}/{total}] {name} seed {seed}: FAILED, not '
+                  f'recorded; the study goes on.\n{e}', flush=True)
+            return
+        runs[name][seed] = load_metrics(path)
+        info[name][seed] = dict(
+            commit=run_commit, machine=where, config_sha256=digests[name],
+            seconds=round(seconds, 1) if fresh else None,
+            iterations=iterations_of(work_dir),
+            options=per_config.get(name, []))
+        # partial results: every recorded run, updated by this one
+        merged_runs = {m: dict(r) for m, r in recorded.items()}
+        merged_info = {m: dict(r) for m, r in recorded_info.items()}
+        for m in runs:
+            if runs[m]:  # methods not reached yet stay out
+                merged_runs.setdefault(m, {}).update(runs[m])
+                merged_info.setdefault(m, {}).update(info[m])
+        write_results(args.out, command, args.seeds, counts, merged_runs,
+                      merged_info, commit)
+        report(name, seed, 'ran' if fresh else 'from its metrics file')
+
+    if args.jobs == 1:  # in order, one at a time
+        for config, name, seed, work_dir in plan:
+            if work_dir is None:
+                report(name, seed, 'recorded')
+            else:
+                finish(name, seed, work_dir,
+                       lambda: make(config, name, seed, work_dir))
+    else:
+        for config, name, seed, work_dir in plan:
+            if work_dir is None:
+                report(name, seed, 'recorded')
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            futures = {pool.submit(make, *p): p for p in plan
+                       if p[3] is not None}
+            for fut in concurrent.futures.as_completed(futures):
+                _, name, seed, work_dir = futures[fut]
+                finish(name, seed, work_dir, fut.result)
 
     runs = {m: r for m, r in runs.items() if r}
     info = {m: r for m, r in info.items() if m in runs}

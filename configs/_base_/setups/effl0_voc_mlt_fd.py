@@ -16,8 +16,8 @@ model = dict(
     head=dict(num_classes=20),
     backbone=dict(feature_cache='work_dirs/feature_cache', cache_train=True))
 
-# 12 epochs, lr x 0.1 for the last 3: validation mAP had levelled off by
-# then in the pilot runs (docs/mlt_fd.md); validated once, at the end (the
-# tuning tool asks for every epoch)
+# 12 epochs, lr x 0.1 for the last 3 (validated once, at the end; the
+# tuning tool asks for more). Not converged: in the pilot runs 24 epochs
+# still gained 3-5 points (docs/mlt_fd.md); the budget is still being set.
 train_cfg = dict(max_epochs=12, val_interval=12)
 param_scheduler = dict(step_size=9)
