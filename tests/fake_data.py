@@ -163,6 +163,15 @@ def make_idx_folder(folder, per_class=(40, 20), seed=0, gz=True, uid_start=0):
         write_idx(osp.join(folder, f'{split}-labels-idx1-ubyte{ext}'), labels)
 
 
+def tiny_fd_mlt_options(root):
+    """``--cfg-options`` that point every loader of an FD-MLT config at the
+    tiny tree in ``root``, without worker processes."""
+    splits = ('train', 'val', 'test')
+    return ([f'{k}_dataloader.dataset.data_root={root}' for k in splits] +
+            [f'{k}_dataloader.{o}' for k in splits
+             for o in ('num_workers=0', 'persistent_workers=False')])
+
+
 def make_tiny_fd_mlt(root, seed=0):
     """A tiny FD-MLT built from fake idx sources: training counts 150 .. 2
     (head, middle and tail classes all present), 6 test positives per

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.fake_data import REPO, make_tiny_fd_mlt
+from tests.fake_data import REPO, make_tiny_fd_mlt, tiny_fd_mlt_options
 
 CONFIGS = ['configs/erm/erm_r18w32_fd_mlt.py', 'configs/dab/dab_r18w32_fd_mlt.py']
 
@@ -17,10 +17,7 @@ CONFIGS = ['configs/erm/erm_r18w32_fd_mlt.py', 'configs/dab/dab_r18w32_fd_mlt.py
 def test_compare_two_methods_two_seeds(tmp_path):
     root = str(tmp_path / 'fd')
     make_tiny_fd_mlt(root)
-    opts = [f'{k}_dataloader.dataset.data_root={root}'
-            for k in ('train', 'val', 'test')]
-    opts += [f'{k}_dataloader.{o}' for k in ('train', 'val', 'test')
-             for o in ('num_workers=0', 'persistent_workers=False')]
+    opts = tiny_fd_mlt_options(root)
     opts += ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
              'train_dataloader.batch_size=16']
     out, work = str(tmp_path / 'results'), str(tmp_path / 'work')

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 from mmengine.config import Config
 
-from tests.fake_data import REPO, make_tiny_fd_mlt
+from tests.fake_data import REPO, make_tiny_fd_mlt, tiny_fd_mlt_options
 
 CONFIGS = ['configs/erm/erm_r18w32_fd_mlt.py', 'configs/rs/rs_r18w32_fd_mlt.py']
 
@@ -17,10 +17,7 @@ CONFIGS = ['configs/erm/erm_r18w32_fd_mlt.py', 'configs/rs/rs_r18w32_fd_mlt.py']
 def test_tune_then_compare(tmp_path):
     root = str(tmp_path / 'fd')
     make_tiny_fd_mlt(root)
-    opts = [f'{k}_dataloader.dataset.data_root={root}'
-            for k in ('train', 'val', 'test')]
-    opts += [f'{k}_dataloader.{o}' for k in ('train', 'val', 'test')
-             for o in ('num_workers=0', 'persistent_workers=False')]
+    opts = tiny_fd_mlt_options(root)
     # validation on the first 30 test images, so that a run that evaluated
     # the (whole) test set would show
     opts += ['train_cfg.max_epochs=2', 'train_dataloader.batch_size=32',

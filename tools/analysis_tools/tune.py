@@ -350,9 +350,9 @@ def main(argv=None):
     stage = dict(index=len(data['stages']) + 1, command=command,
                  commit=commit, configs=names, seeds=args.seeds,
                  grid=dict(grid), start=args.start,
-                 settings=sorted({k for s in settings.values() for k in s},
-                                 key=lambda k: [s for v in settings.values()
-                                                for s in v].index(k)),
+                 # every config's settings, in grid order, once
+                 settings=list(dict.fromkeys(
+                     k for keys in settings.values() for k in keys)),
                  chosen={})
     # the same command again continues its stage rather than adding one
     same = [s for s in data['stages'] if s['command'] == command]

@@ -1,16 +1,16 @@
 # dataset settings
-# COCO-MLT-FD (docs/mlt_fd.md): COCO-MLT's label vectors on 128 x 128 canvases of
-# real photos (4 x 4 cells of 32 px, one 28 px photo per label). Build it with
+# COCO-MLT-FD (docs/mlt_fd.md): COCO-MLT's label vectors on 128 x 128 canvases
+# of real photos (4 x 4 cells of 32 px, one 28 px photo per label). Build it
+# with
 #   python tools/dataset_converters/build_mlt_fd.py coco data/coco_mlt_fd
-# For an ImageNet-pretrained EfficientNet-Lite: canvases at their own size
-# (photos of 28 px; 2x would cost 4x the compute), the weights'
-# normalisation, and horizontal flips as the only augmentation (as
-# voc_mlt_fd_effl.py: the frozen blocks' output is cached for training too). Validation: the proxy's val split (test label
-# vectors on other photos); test: COCO val2017's label vectors.
-_base_ = './fd_mlt_64.py'
+# As voc_mlt_fd_effl.py (splits, normalisation, flips as the only
+# augmentation, so the frozen blocks' output is cached for training too),
+# but the canvases at their own size (photos of 28 px; 2x would cost 4x the
+# compute). Validation: the proxy's val split (test label vectors on other
+# photos); test: COCO val2017's label vectors.
+_base_ = './voc_mlt_fd_effl.py'
 
-data_preprocessor = dict(num_classes=80, mean=[127.5, 127.5, 127.5],
-                         std=[127.5, 127.5, 127.5])
+data_preprocessor = dict(num_classes=80)
 
 data_root = 'data/coco_mlt_fd'
 
@@ -28,18 +28,7 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='annotations/train.json',
-                 pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='annotations/val.json',
-                 pipeline=test_pipeline))
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    dataset=dict(
-        type='MLTDataset',
-        data_root=data_root,
-        ann_file='annotations/test.json',
-        test_mode=True,
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False))
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
