@@ -37,7 +37,9 @@ Sections:
           images) with the cache off vs reading a filled cache (same
           metrics checked; the filling pass as another row), and 10
           training steps (batch 32, flip-only pipeline) with cache_train
-          off vs reading a filled cache (same losses checked).
+          off vs reading a filled cache (same losses checked), and those
+          steps with the backbone in NCHW vs channels_last (losses
+          compared).
 
 Each timing is the best of --repeat runs. Not a test: nothing here asserts a
 speed; the output is recorded in the README with the command and commit.
@@ -440,6 +442,46 @@ def bench_cache(repeat, steps=10):
                      f'(batch {bs}, {steps * bs / t_off:.0f} vs '
                      f'{steps * bs / t_on:.0f} img/s): cache_train off vs a '
                      'filled cache', t_off, t_on, l_off == l_on))
+
+        # the same steps (filled cache) with the backbone in NCHW vs NHWC:
+        # another model of the same config and weights, its own optimiser
+        from mmengine.optim import build_optim_wrapper
+        from mmpretrain.registry import MODELS
+        models, optims = {}, {}
+        for cl in (False, True):
+            mcfg = copy.deepcopy(cfg.model)
+            mcfg.backbone.channels_last = cl
+            mcfg.backbone.pretrained = False  # the weights come from start
+            models[cl] = MODELS.build(mcfg)
+            models[cl].backbone.feature_cache = cache
+            optims[cl] = build_optim_wrapper(models[cl],
+                                             copy.deepcopy(cfg.optim_wrapper))
+
+        def train_layout(cl):
+            model = models[cl]
+            model.load_state_dict(start)
+            model.train()
+            optims[cl].optimizer.state.clear()
+            torch.manual_seed(0)
+            t0 = time.perf_counter()
+            losses = [model.train_step(b, optims[cl])['loss'].item()
+                      for b in batches]
+            return time.perf_counter() - t0, np.array(losses)
+
+        for cl in (False, True):  # warm-up (and the NHWC cache entries)
+            train_layout(cl)
+        t_nchw, t_nhwc = float('inf'), float('inf')
+        for _ in range(repeat):
+            t, l_nchw = train_layout(False)
+            t_nchw = min(t_nchw, t)
+            t, l_nhwc = train_layout(True)
+            t_nhwc = min(t_nhwc, t)
+        gap = np.abs(l_nhwc - l_nchw).max() / np.abs(l_nchw).max()
+        rows.append((f'{steps} training steps as above, filled cache '
+                     f'({steps * bs / t_nchw:.0f} vs '
+                     f'{steps * bs / t_nhwc:.0f} img/s): backbone NCHW vs '
+                     'channels_last', t_nchw, t_nhwc,
+                     f'losses within {gap:.0e} (relative)'))
     return rows
 
 

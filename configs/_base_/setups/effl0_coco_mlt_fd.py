@@ -11,10 +11,13 @@ _base_ = [
 # weights, frozen BatchNorm): computed once, shared by all runs, for
 # validation / test images and for the two (flipped or not) training inputs
 # of each image (EfficientNetLite's feature_cache and cache_train; the
-# folder is relative to where the tools are run)
+# folder is relative to where the tools are run). channels_last: the trained
+# blocks' depthwise convolutions run several times faster on a CPU in NHWC
+# (same function; docs/speed.md).
 model = dict(
     head=dict(num_classes=80),
-    backbone=dict(feature_cache='work_dirs/feature_cache', cache_train=True))
+    backbone=dict(feature_cache='work_dirs/feature_cache', cache_train=True,
+                  channels_last=True))
 
 # 12 epochs, lr x 0.1 for the last 3 (validated once, at the end; the
 # tuning tool asks for more). Not converged: in the pilot runs 24 epochs

@@ -120,3 +120,76 @@ def test_errors(monkeypatch):
     monkeypatch.setitem(sys.modules, 'efficientnet_lite_pytorch', None)
     with pytest.raises(ImportError, match='efficientnet-lite-pytorch'):
         EfficientNetLite(pretrained=False)
+
+
+def test_channels_last_same_function(tmp_path):
+    """channels_last=True: the same parameters (names, values), NHWC
+    weights and outputs, the "same" padding inside the kernel where it is
+    symmetric, and outputs and gradients as close to the exact (float64)
+    ones as the default layout's (odd sizes take the asymmetric, pre-padded
+    path)."""
+    torch.manual_seed(0)
+    plain = EfficientNetLite(pretrained=False, frozen_blocks=8,
+                             drop_path_rate=0.0)
+    fast = EfficientNetLite(pretrained=False, frozen_blocks=8,
+                            drop_path_rate=0.0, channels_last=True)
+    exact = EfficientNetLite(pretrained=False, frozen_blocks=8,
+                             drop_path_rate=0.0).double()
+    fast.load_state_dict(plain.state_dict())
+    exact.load_state_dict(plain.state_dict())
+    assert list(fast.state_dict()) == list(plain.state_dict())
+    assert all(torch.equal(a, b) for a, b in zip(
+        fast.state_dict().values(), plain.state_dict().values()))
+    dw = fast.blocks[12]._depthwise_conv
+    assert dw.weight.is_contiguous(memory_format=torch.channels_last)
+    for size in ((64, 96), (65, 97)):
+        x = torch.randn(4, 3, *size)
+        outs, grads = [], []
+        for model in (plain, fast, exact):
+            model.train().zero_grad()
+            out = model(x.to(next(model.parameters()).dtype))[0]
+            out.square().mean().backward()
+            outs.append(out.detach().double())
+            grads.append(torch.cat([p.grad.flatten().double()
+                                    for p in model.parameters()
+                                    if p.requires_grad]))
+        assert out.shape == outs[0].shape == outs[1].shape
+        assert not outs[0].is_contiguous(memory_format=torch.channels_last)
+        assert outs[1].is_contiguous(memory_format=torch.channels_last)
+        for got in (outs, grads):
+            err_plain = (got[0] - got[2]).abs().max().item()
+            err_fast = (got[1] - got[2]).abs().max().item()
+            assert 0 < err_plain < 1e-2 * got[2].abs().max().item()
+            assert err_fast <= 4 * err_plain
+    # the symmetric case pads inside the convolution, exactly as F.pad does
+    x = torch.randn(2, dw.in_channels, 4, 6)
+    padded = torch.nn.functional.conv2d(
+        torch.nn.functional.pad(x, [2, 2, 2, 2]), dw.weight,
+        groups=dw.groups)
+    torch.testing.assert_close(dw(x), padded, rtol=0, atol=1e-5)
+    # the ImageNet weights (init_weights) keep the layout
+    model = EfficientNetLite(channels_last=True)
+    model.init_weights()
+    assert model.conv_head.weight.is_contiguous(
+        memory_format=torch.channels_last)
+
+
+def test_channels_last_cache_entries_are_kept_apart(tmp_path):
+    """Features computed in NHWC are not bit-equal to NCHW ones: the two
+    layouts never read each other's cache entries."""
+    torch.manual_seed(0)
+    models = [EfficientNetLite(pretrained=False, frozen_blocks=8,
+                               feature_cache=str(tmp_path),
+                               channels_last=cl) for cl in (False, True)]
+    models[1].load_state_dict(models[0].state_dict())
+    x = torch.randn(3, 3, 64, 64)
+    with torch.no_grad():
+        ref = models[1].eval()(x)[0]
+        assert models[1].feature_cache.misses == 3
+        out = models[0].eval()(x)[0]
+        assert models[0].feature_cache.misses == 3  # none of NHWC's entries
+        again = models[1](x)[0]
+        assert models[1].feature_cache.hits == 3
+    assert torch.equal(again, ref)
+    assert again.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-3)
