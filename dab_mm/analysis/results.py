@@ -10,7 +10,7 @@ Two output formats of ``tools/test.py`` are read, none is invented:
   positives) is taken as is.
 
 Groups come from the training class counts (see
-:func:`training_label_stats`), as in :class:`LongTailMAP`.
+:func:`training_label_stats`), as in :class:`.LongTailMAP`.
 """
 import csv
 import os
@@ -146,7 +146,7 @@ def training_label_stats(config, cfg_options: Optional[dict] = None):
 
 
 def evaluator_group_thresholds(cfg) -> Tuple[int, int]:
-    """``(head_thr, tail_thr)`` of the config's :class:`LongTailMAP`
+    """``(head_thr, tail_thr)`` of the config's :class:`.LongTailMAP`
     (``test_evaluator``, else ``val_evaluator``; a metric or a list of
     them), else LongTailMAP's defaults: the groups ``tools/test.py``
     reports."""

@@ -69,7 +69,7 @@ def label_matrix(dataset, num_classes: int = None) -> np.ndarray:
     """Dense multi-hot label matrix of a dataset as loaded.
 
     O(N × C) memory: for analysis of small datasets. Training code uses
-    :func:`label_csr`.
+    :func:`.label_csr`.
 
     Returns:
         np.ndarray: Bool array of shape (N, C).
@@ -131,7 +131,7 @@ def class_groups(counts: Sequence[int],
 
 class LabelStats:
     """Label statistics of a training set, handed to losses, heads and
-    metrics by :class:`LabelStatsHook` (``set_label_stats(stats)``).
+    metrics by :class:`.LabelStatsHook` (``set_label_stats(stats)``).
 
     Held as a sparse (N, C) label matrix: memory O(N + non-zeros). The
     (C, C) co-occurrence is computed on first use (only ML-GCN needs it) by
@@ -203,5 +203,5 @@ class LabelStats:
 
     @classmethod
     def from_dataset(cls, dataset) -> 'LabelStats':
-        """From a dataset as loaded (see :func:`label_csr`)."""
+        """From a dataset as loaded (see :func:`.label_csr`)."""
         return cls(label_csr(dataset), dataset.metainfo.get('classes'))

@@ -19,20 +19,20 @@ def _evaluator_metrics(loop):
 class LabelStatsHook(Hook):
     """Count labels on the training set as loaded and pass them on.
 
-    Before the run, the hook computes :class:`LabelStats` (class counts n_i,
+    Before the run, the hook computes :class:`.LabelStats` (class counts n_i,
     co-occurrence counts, number of images, class names) of the training
     dataset — the built train dataloader's, or, in ``tools/test.py``, the
     config's ``train_dataloader.dataset`` built without transforms or image
     checks — and calls ``set_label_stats(stats)`` on every model module and
-    every val/test metric that defines it (:class:`DABLoss`, :class:`DBLoss`,
-    :class:`MLGCNHead`, :class:`LongTailMAP`, ...). Users therefore never
+    every val/test metric that defines it (:class:`.DABLoss`, :class:`.DBLoss`,
+    :class:`.MLGCNHead`, :class:`.LongTailMAP`, ...). Users therefore never
     maintain a class-frequency file. It also checks that the model head's
     ``num_classes`` matches every dataset, and logs counts and groups.
 
     Args:
         head_thr (int, optional): Smallest count of a head class, for the
             log. Defaults to the first val/test metric's ``head_thr``
-            (:class:`LongTailMAP`), else 100.
+            (:class:`.LongTailMAP`), else 100.
         tail_thr (int, optional): Counts below this are tail, for the log.
             Defaults to the metric's ``tail_thr``, else 20.
     """

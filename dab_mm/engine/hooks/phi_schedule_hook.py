@@ -16,7 +16,7 @@ def _unwrap(model):
 
 
 def find_dab_losses(model) -> List[DABLoss]:
-    """Every :class:`DABLoss` inside a (possibly wrapped) model."""
+    """Every :class:`.DABLoss` inside a (possibly wrapped) model."""
     return [m for m in _unwrap(model).modules() if isinstance(m, DABLoss)]
 
 
@@ -29,7 +29,7 @@ def phi_value(progress: int, total: int) -> float:
 
 @HOOKS.register_module()
 class PhiScheduleHook(Hook):
-    """Set φ = 1 − (e / E)² on every :class:`DABLoss` of the model.
+    """Set φ = 1 − (e / E)² on every :class:`.DABLoss` of the model.
 
     ``e`` is the number of epochs completed (0 during the first epoch) and
     ``E`` the maximum; for iteration-based loops, completed and maximum

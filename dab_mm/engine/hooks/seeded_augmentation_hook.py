@@ -81,7 +81,7 @@ class SeededAugmentationHook(Hook):
     Python's, numpy's and torch's generators
 
     - before every training sample, from (seed, epoch, sample index), in
-      whichever process loads it (:class:`SeededPipeline`);
+      whichever process loads it (:class:`.SeededPipeline`);
     - in the main process before every epoch, from (seed, epoch, rank)
       (dropout, stochastic depth, ...).
 

@@ -38,7 +38,7 @@ class LongTailMAP(BaseMetric):
     would average it in as 0).
 
     Counts come from ``class_counts`` or, in a runner, from
-    :class:`LabelStatsHook` (which counts the training set as loaded).
+    :class:`.LabelStatsHook` (which counts the training set as loaded).
     Without counts only the total mAP and per-class AP are reported.
 
     Results (percent): ``mAP``, ``mAP_head``, ``mAP_middle``, ``mAP_tail``
@@ -95,7 +95,7 @@ class LongTailMAP(BaseMetric):
         self.class_counts = counts
 
     def set_label_stats(self, stats) -> None:
-        """Take the training counts from :class:`LabelStats`."""
+        """Take the training counts from :class:`.LabelStats`."""
         self.set_class_counts(stats.counts)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:

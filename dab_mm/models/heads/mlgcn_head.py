@@ -78,7 +78,7 @@ class MLGCNHead(MultiLabelClsHead):
     classifier per class, ``W = Â · LeakyReLU_0.2(Â E W1) W2`` (C × D), and the
     logits are ``x Wᵀ`` for the pooled image feature x. The correlation
     matrix Â is built from the TRAINING labels as loaded
-    (:func:`mlgcn_adjacency`, given by :class:`LabelStatsHook`) and stored in
+    (:func:`.mlgcn_adjacency`, given by :class:`.LabelStatsHook`) and stored in
     the checkpoint, so a trained model predicts without the training data.
     Works on any backbone and any multi-label dataset.
 
@@ -95,7 +95,7 @@ class MLGCNHead(MultiLabelClsHead):
         reweight_p (float): Re-weighting p. Defaults to 0.25.
         graph (str): How Â is built from the co-occurrence:
             ``'released'`` (ML-GCN's released code) or ``'paper'``
-            (:func:`mlgcn_adjacency`). Defaults to ``'released'``.
+            (:func:`.mlgcn_adjacency`). Defaults to ``'released'``.
         pooling (str, optional): ``'max'`` (ML-GCN's choice) or ``'avg'`` to
             pool (B, D, H, W) backbone maps; None when a neck already pooled.
             Defaults to ``'max'``.

@@ -106,7 +106,7 @@ def dab_loss(cls_score: torch.Tensor,
         modulation (str): ``'logit'`` or ``'probability'``. Defaults to
             ``'logit'``.
         beta, mu, epsilon (float): Re-sampling weight parameters, see
-            :func:`rebalance_weight`.
+            :func:`.rebalance_weight`.
         weight (Tensor, optional): Extra element-wise weight broadcastable to
             (B, C).
         reduction (str): ``'none'``, ``'mean'`` or ``'sum'``.
@@ -117,7 +117,7 @@ def dab_loss(cls_score: torch.Tensor,
         loss_weight (float): Multiplier of the loss. Defaults to 1.
         inv_count (Tensor, optional): ``1 / class_counts``, float32, on the
             logits' device, given when every count is > 0 (a fast path;
-            :class:`DABLoss` passes it). Defaults to None.
+            :class:`.DABLoss` passes it). Defaults to None.
 
     Returns:
         Tensor: The loss.
@@ -168,13 +168,13 @@ class DABLoss(nn.Module):
     negatives are modulated by ``p̂ = sigmoid(M * z)``. See docs/method.md.
 
     Class counts ``n_i`` normally come from the training set as loaded:
-    :class:`LabelStatsHook` calls :meth:`set_label_stats` before training,
-    and :class:`PhiScheduleHook` sets φ every epoch. Both can also be given
+    :class:`.LabelStatsHook` calls :meth:`set_label_stats` before training,
+    and :class:`.PhiScheduleHook` sets φ every epoch. Both can also be given
     here, for use outside the runner.
 
     Args:
         class_counts (Sequence[int], optional): n_i per class. Defaults to
-            None (set by :class:`LabelStatsHook`).
+            None (set by :class:`.LabelStatsHook`).
         phi (float): φ used when no hook sets it. Defaults to 0.0 (full
             re-balancing).
         gamma_pos (float): γ⁺. Defaults to 0.0.
@@ -191,7 +191,7 @@ class DABLoss(nn.Module):
             raises an error naming the classes.
         check_finite (bool): Raise a clear error on NaN/inf logits instead of
             returning a NaN loss (on a GPU without a host sync per step, a
-            step or so late: :class:`FiniteLogitCheck`). Defaults to True.
+            step or so late: :class:`.FiniteLogitCheck`). Defaults to True.
         reduction (str): ``'none'``, ``'mean'`` or ``'sum'``. Defaults to
             ``'mean'`` (over all B·C elements).
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
@@ -281,7 +281,7 @@ class DABLoss(nn.Module):
         self._inv_count = counts.reciprocal() if not empty else None
 
     def set_label_stats(self, stats) -> None:
-        """Take n_i from the training set's :class:`LabelStats`."""
+        """Take n_i from the training set's :class:`.LabelStats`."""
         self.set_class_counts(stats.counts, stats.class_names)
 
     def forward(self,

@@ -167,9 +167,9 @@ class DBLoss(nn.Module):
     Re-weighting: ``'rebalance'`` is the re-balanced weight
     ``alpha + sigmoid(beta * (r - mu))`` with r the ratio of class- to
     instance-level sampling probability (the same weight as DAB's, see
-    :func:`rebalance_weight`); ``'inverse'`` / ``'sqrt_inverse'`` weight class
+    :func:`.rebalance_weight`); ``'inverse'`` / ``'sqrt_inverse'`` weight class
     i by n_i^-1 / n_i^-1/2, normalised to mean 1 in each mini-batch; ``'CB'``
-    is the class-balanced weight (see :func:`class_balanced_weight`).
+    is the class-balanced weight (see :func:`.class_balanced_weight`).
 
     Negative-tolerant regularisation, as the DB authors' released code
     computes it: the class prior bias
@@ -182,7 +182,7 @@ class DBLoss(nn.Module):
     biases; on VOC-MLT ν ranges over [-0.0565, 0.0075] with λ = 5.)
 
     Class counts n_i and the number of training images N come from
-    :class:`LabelStatsHook` (``set_label_stats``) or the arguments.
+    :class:`.LabelStatsHook` (``set_label_stats``) or the arguments.
 
     Args:
         class_counts (Sequence[int], optional): n_i. Defaults to None.
@@ -207,7 +207,7 @@ class DBLoss(nn.Module):
             default); -1 subtracts it (the other reading, docs/method.md §7).
         check_finite (bool): Raise a clear error on NaN/inf logits instead of
             returning a NaN loss (on a GPU without a host sync per step, a
-            step or so late: :class:`FiniteLogitCheck`). Defaults to True.
+            step or so late: :class:`.FiniteLogitCheck`). Defaults to True.
     """
 
     def __init__(self,
@@ -293,7 +293,7 @@ class DBLoss(nn.Module):
         self._all_counted = bool((counts > 0).all())
 
     def set_label_stats(self, stats) -> None:
-        """Take n_i and N from the training set's :class:`LabelStats`."""
+        """Take n_i and N from the training set's :class:`.LabelStats`."""
         self.set_class_counts(stats.counts, stats.class_names,
                               stats.num_images)
 
@@ -344,7 +344,7 @@ class DBLoss(nn.Module):
                 avg_factor: Optional[float] = None,
                 reduction_override: Optional[str] = None,
                 **kwargs) -> torch.Tensor:
-        """Compute the loss (arguments as for :class:`DABLoss`)."""
+        """Compute the loss (arguments as for :class:`.DABLoss`)."""
         if self.check_finite:
             self._finite_check(cls_score)
         if self.needs_counts:

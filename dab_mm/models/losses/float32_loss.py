@@ -14,7 +14,7 @@ class Float32Loss(nn.Module):
     computes in the logits' dtype can overflow: mmpretrain's
     ``AsymmetricLoss`` clamps probabilities at ``eps = 1e-8``, which is 0
     in float16, so a confident mistake gives ``log(0) = -inf`` and an
-    infinite loss. :class:`DABLoss` and :class:`DBLoss` already compute in
+    infinite loss. :class:`.DABLoss` and :class:`.DBLoss` already compute in
     float32; this wrapper gives any other loss the same treatment. In
     float32 training it changes nothing.
 

@@ -24,7 +24,7 @@ class FiniteLogitCheck:
     logit is NaN or ±inf (or the sum overflows; on the CPU the float32 sum
     is then confirmed element-wise, on a GPU it is taken in float64, which
     cannot overflow). A loss whose value is non-finite whenever a logit is
-    (:class:`DABLoss`) passes its value instead, which saves the pass over
+    (:class:`.DABLoss`) passes its value instead, which saves the pass over
     the logits. On the CPU the flag is read at once. On a CUDA device it is
     copied to pinned host memory asynchronously and read, with an event,
     only once the device has finished it: a diverged step raises at a later
