@@ -148,7 +148,7 @@ class MLTDataset(MultiLabelDataset):
                 'tools/dataset_converters/build_fd_mlt.py data/fd_mlt; '
                 'VOC-/COCO-MLT files from raw VOC/COCO annotations with '
                 'build_mlt_annotations.py; a split of your own dataset with '
-                'build_lt_split.py (README, "Use your own dataset").')
+                'build_lt_split.py (docs/user_guides/own_dataset.md).')
         if self.ann_file.endswith('.txt'):
             records = []
             for lineno, line in enumerate(
@@ -233,8 +233,9 @@ class MLTDataset(MultiLabelDataset):
             raise FileNotFoundError(
                 f'{len(missing)} of {len(data_list)} images listed in '
                 f'{self.ann_file} are missing, e.g.:\n  {_listed(missing)}\n'
-                f'{where} Put the images there (see README, "Data '
-                'preparation"), fix data_root, or set check_files=False to '
+                f'{where} Put the images there (see '
+                'docs/user_guides/data_preparation.md), fix data_root, or '
+                'set check_files=False to '
                 'skip this check.')
         if empty and not self.skip_unreadable:
             raise ValueError(

@@ -44,17 +44,19 @@ def load(path):
 
 
 def readme_command(prefix):
-    """The README's command line that starts with ``prefix``, as arguments
-    (without ``python`` and the tool), and its ``--out`` value."""
-    with open(osp.join(REPO, 'README.md')) as f:
+    """The data-preparation guide's command line that starts with
+    ``prefix``, as arguments (without ``python`` and the tool), and its
+    ``--out`` value."""
+    guide = osp.join(REPO, 'docs', 'user_guides', 'data_preparation.md')
+    with open(guide) as f:
         lines = [x.strip() for x in f if x.strip().startswith(prefix)]
-    assert len(lines) == 1, f'README: {len(lines)} lines start with {prefix}'
+    assert len(lines) == 1, f'{guide}: {len(lines)} lines start with {prefix}'
     args = lines[0].split()[2:]
     return args, args[args.index('--out') + 1]
 
 
 def test_reproduces_released_voc_mlt_exactly(tmp_path):
-    # The README's command, as written there (relative paths from the
+    # The guide's command, as written there (relative paths from the
     # repository root), with the output moved to tmp_path.
     args, readme_out = readme_command(f'python {TOOL} npz ')
     assert readme_out.startswith('work_dirs/')
