@@ -20,8 +20,12 @@ def test_tune_then_compare(tmp_path):
     opts = tiny_fd_mlt_options(root)
     # validation on the first 30 test images, so that a run that evaluated
     # the (whole) test set would show
+    # logging every 5 iterations: an epoch whose length is no multiple of 5
+    # does not log its last iteration, and the iteration count must not
+    # come from the log
     opts += ['train_cfg.max_epochs=2', 'train_dataloader.batch_size=32',
-             'val_dataloader.dataset.indices=30']
+             'val_dataloader.dataset.indices=30',
+             'default_hooks.logger.interval=5']
     out, work = str(tmp_path / 'tuning'), str(tmp_path / 'work')
     cmd = [sys.executable, 'tools/analysis_tools/tune.py'] + CONFIGS + [
         '--grid', 'optim_wrapper.optimizer.lr=0.05,0.4', '--seeds', '0',
@@ -34,6 +38,7 @@ def test_tune_then_compare(tmp_path):
     data = json.load(open(osp.join(out, 'tuning.json')))
     with open(osp.join(root, 'annotations', 'train.json')) as f:
         num_train = len(json.load(f)['data_list'])
+    assert -(-num_train // 32) % 5 != 0
     chosen = json.load(open(osp.join(out, 'chosen.json')))
     for config in CONFIGS:
         name = osp.splitext(osp.basename(config))[0]

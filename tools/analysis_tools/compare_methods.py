@@ -89,19 +89,28 @@ def train_and_test(config, seed, work_dir, cfg_options, env=None):
 
 
 def iterations_of(work_dir):
-    """SGD steps of a finished run (its last_checkpoint's iteration, from
-    mmengine's scalars.json), None where not found."""
+    """SGD steps of a finished run: the iteration its last checkpoint was
+    saved at (``meta['iter']``; the logged steps of scalars.json stop at the
+    last multiple of the logging interval), None without a checkpoint."""
     import glob
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
-    steps = None
-    for path in files:
-        with open(path) as f:
-            for line in f:
-                row = json.loads(line)
-                if 'iter' in row and 'loss' in row:
-                    steps = max(steps or 0, int(row['step']))
-    return steps
+    import torch
+    path = None
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            path = f.read().strip()
+        if not osp.isabs(path) and not osp.isfile(path):
+            path = osp.join(work_dir, osp.basename(path))
+    if not path or not osp.isfile(path):
+        found = sorted(glob.glob(osp.join(work_dir, '*.pth')),
+                       key=osp.getmtime)
+        path = found[-1] if found else None
+    if path is None:
+        return None
+    # mmap: only the meta is read, not the weights
+    ckpt = torch.load(path, map_location='cpu', weights_only=False,
+                      mmap=True)
+    return int(ckpt['meta']['iter'])
 
 
 def training_counts(config, cfg_options):

@@ -92,13 +92,14 @@ def setting_name(options):
 
 
 def read_scalars(work_dir):
-    """``(val mAP per epoch, iterations)`` from the newest
-    ``vis_data/scalars.json`` under ``work_dir``."""
+    """``(val mAP per epoch, iterations)`` of a run: the validation rows of
+    the newest ``vis_data/scalars.json`` under ``work_dir`` and the SGD
+    steps of its last checkpoint."""
     files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
                                       'scalars.json')))
     if not files:
         raise FileNotFoundError(f'{work_dir}: no vis_data/scalars.json.')
-    val, iters = {}, 0
+    val = {}
     with open(files[-1]) as f:
         for line in f:
             row = json.loads(line)
@@ -106,13 +107,11 @@ def read_scalars(work_dir):
                 val[int(row['step'])] = dict(epoch=int(row['step']), **{
                     k[len('mlt/'):]: v for k, v in row.items()
                     if k.startswith('mlt/') and not isinstance(v, list)})
-            elif 'iter' in row:
-                iters = max(iters, int(row['step']))
     if not val:
         raise ValueError(f'{files[-1]}: no validation metrics (is '
                          'train_cfg.val_interval set?).')
     epochs = sorted(val)
-    return [val[e] for e in epochs], iters
+    return [val[e] for e in epochs], cm.iterations_of(work_dir)
 
 
 def train_one(config, options, seed, work_dir, threads, val_interval=1,
