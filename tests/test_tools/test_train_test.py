@@ -404,6 +404,21 @@ def test_checkpoint_must_fit_its_config(voc_tree, trained, tested, tmp_path):
     assert len(loose.classes) == 20
 
 
+def documented_infer_format():
+    """The keys that docs/user_guides/inference.md says ``--out`` writes:
+    top level, per prediction, per unreadable file (in the guide's
+    order)."""
+    text = ' '.join(open(osp.join(REPO, 'docs', 'user_guides',
+                                  'inference.md')).read().split())
+    m = re.search(r'`--out` writes a JSON object: (.*?)\. A file', text)
+    assert m, 'the inference guide no longer describes --out'
+    desc = m.group(1)
+    groups = re.findall(r'\(([^)]*)\)', desc)
+    keys = [re.findall(r'`(\w+)`', g) for g in groups]
+    top = re.findall(r'`(\w+)`', re.sub(r'\([^)]*\)', '', desc))
+    return top, keys[0], keys[1]
+
+
 def test_infer_skips_unreadable_images(voc_tree, tested, tmp_path):
     """An unreadable file in a folder is skipped with a warning naming it;
     the others are predicted, --out lists both, the exit status is 1."""
@@ -428,6 +443,11 @@ def test_infer_skips_unreadable_images(voc_tree, tested, tmp_path):
         result = json.load(f)
     assert list(result) == ['config', 'checkpoint', 'thr', 'topk',
                             'predictions', 'unreadable']
+    # the inference guide describes exactly this format
+    top, per_image, unreadable = documented_infer_format()
+    assert list(result) == top
+    assert all(list(p) == per_image for p in result['predictions'])
+    assert all(list(u) == unreadable for u in result['unreadable'])
     assert [osp.basename(p['img_path']) for p in result['predictions']] == good
     assert result['unreadable'] == [
         dict(img_path=str(folder / 'broken.jpg'),
