@@ -213,7 +213,59 @@ def run_docs(text, tmp_path):
         proc.stdout
 
 
+def run_quickstart(text, tmp_path):
+    """The README's quick start. Its first line is ``make demo`` (the
+    environment, FD-MLT and the demo's DAB model); here the environment is
+    this one, FD-MLT a tiny one (tests/fake_data.py) and the model is
+    trained by the demo's own command (tools/demo.sh) on it. The other lines
+    run as typed."""
+    from tests.fake_data import make_tiny_fd_mlt
+    first, rest = text.split('\n', 1)
+    assert first.startswith('make demo && . .venv/bin/activate')
+    demo = open(osp.join(REPO, 'tools', 'demo.sh')).read()
+    assert 'CONFIG=configs/dab/dab_r18w32_fd_mlt.py' in demo
+    assert 'WORK_DIR=${WORK_DIR:-work_dirs/demo}' in demo
+    root, env = sandbox(tmp_path)
+    make_tiny_fd_mlt(str(root / 'data' / 'fd_mlt'))
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', 'configs/dab/dab_r18w32_fd_mlt.py',
+         '--work-dir', 'work_dirs/demo', '--cfg-options', 'randomness.seed=0'],
+        cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (root / 'work_dirs' / 'demo' / 'epoch_8.pth').is_file()
+    proc = subprocess.run(['bash', '-euo', 'pipefail', '-c', rest], cwd=root,
+                          env=env, capture_output=True, text=True,
+                          timeout=900)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert re.search(r'mlt/mAP: \d+\.\d+', log)  # tools/test.py
+    assert 'data/fd_mlt/test/000002.png: ' in log  # tools/infer.py
+    assert (root / 'work_dirs' / 'erm_r18w32_fd_mlt' / 'epoch_8.pth').is_file()
+
+
+def run_packaged_tools(text, tmp_path):
+    """The packaged tools from a project folder of the user's own (no
+    clone in it): ``my_dab.py`` inherits a packaged config with the
+    ``dab_mm::`` prefix, here a tiny FD-MLT for one epoch."""
+    from tests.fake_data import make_tiny_fd_mlt
+    project = tmp_path / 'my_project'
+    make_tiny_fd_mlt(str(project / 'data' / 'fd_mlt'))
+    (project / 'my_dab.py').write_text(
+        "_base_ = ['dab_mm::dab/dab_r18w32_fd_mlt.py']\n"
+        "train_cfg = dict(max_epochs=1, val_interval=1)\n")
+    env = dict(os.environ, PATH=osp.dirname(sys.executable) + os.pathsep +
+               os.environ.get('PATH', ''))
+    proc = subprocess.run(['bash', '-euo', 'pipefail', '-c', text],
+                          cwd=project, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (project / 'work_dirs' / 'my_dab' / 'epoch_1.pth').is_file()
+    assert re.search(r'mlt/mAP: \d+\.\d+', proc.stdout + proc.stderr)
+
+
 RUNNERS = {
+    'quickstart': run_quickstart,
+    'packaged-tools': run_packaged_tools,
     'dataset-stats': run_dataset_stats,
     'rebuild-voc-mlt': run_rebuild_voc_mlt,
     'tools-path': run_tools_path,
