@@ -176,6 +176,13 @@ def test_analyze_results(voc_tree, tested, tmp_path):
     assert 'metrics (2 file(s)): mAP' in log
     for png in ('ap_vs_count.png', 'group_map.png', 'ap_gain.png'):
         assert osp.getsize(out / png) > 10000
+    # exactly the files the analysis guide lists
+    guide = ' '.join(open(osp.join(REPO, 'docs', 'user_guides',
+                                   'analysis.md')).read().split())
+    listed = re.search(r'Output: (.*?)\. AP from predictions', guide).group(1)
+    listed = re.findall(r'`([\w.]+\.(?:md|csv|json|png))`',
+                        re.sub(r'\([^)]*\)', '', listed))
+    assert sorted(listed) == sorted(os.listdir(out))
     with open(out / 'per_class.csv') as f:
         rows = list(csv.DictReader(f))
     assert [r['class'] for r in rows[:2]] == ['person', 'chair']
