@@ -38,7 +38,7 @@ Sections:
           weights, the config's loaders): one validation pass (2000
           images) with the cache off vs reading a filled cache (same
           metrics checked; the filling pass as another row), and 10
-          training steps (batch 32, flip-only pipeline) with cache_train
+          training steps (the config's batch, flip-only pipeline) with cache_train
           off vs reading a filled cache (same losses checked), and those
           steps with the backbone in NCHW vs channels_last (losses
           compared).
@@ -433,62 +433,58 @@ def bench_cache(repeat, steps=10):
         optim = runner.build_optim_wrapper(cfg.optim_wrapper)
         runner.model.train()
 
-        def train(use_cache):
-            backbone.feature_cache = cache if use_cache else None
-            runner.model.load_state_dict(start)
+        def train_steps(model, optim):
+            """(seconds, losses) of the batches from the start weights."""
+            model.load_state_dict(start)
+            model.train()
             optim.optimizer.state.clear()
             torch.manual_seed(0)
             t0 = time.perf_counter()
-            losses = [runner.model.train_step(b, optim)['loss'].item()
+            losses = [model.train_step(b, optim)['loss'].item()
                       for b in batches]
-            return time.perf_counter() - t0, losses
+            return time.perf_counter() - t0, np.array(losses)
 
-        train(True)  # fills the cache
-        t_off, t_on = float('inf'), float('inf')
-        for _ in range(repeat):
-            t, l_off = train(False)
-            t_off = min(t_off, t)
-            t, l_on = train(True)
-            t_on = min(t_on, t)
+        def alternate(run_a, run_b):
+            """Best time of each over --repeat runs, taken alternately, and
+            the losses of each one's last run."""
+            best, last = [float('inf'), float('inf')], [None, None]
+            for _ in range(repeat):
+                for i, run in enumerate((run_a, run_b)):
+                    t, last[i] = run()
+                    best[i] = min(best[i], t)
+            return best, last[0], last[1]
+
+        def with_cache(on):
+            backbone.feature_cache = cache if on else None
+            return train_steps(runner.model, optim)
+
+        with_cache(True)  # fills the cache
+        (t_off, t_on), l_off, l_on = alternate(lambda: with_cache(False),
+                                               lambda: with_cache(True))
         bs = cfg.train_dataloader.batch_size
         rows.append((f'{steps} training steps of {osp.basename(CACHE_CONFIG)} '
                      f'(batch {bs}, {steps * bs / t_off:.0f} vs '
                      f'{steps * bs / t_on:.0f} img/s): cache_train off vs a '
-                     'filled cache', t_off, t_on, l_off == l_on))
+                     'filled cache', t_off, t_on,
+                     bool(np.array_equal(l_off, l_on))))
 
         # the same steps (filled cache) with the backbone in NCHW vs NHWC:
         # another model of the same config and weights, its own optimiser
         from mmengine.optim import build_optim_wrapper
         from mmpretrain.registry import MODELS
-        models, optims = {}, {}
+        layouts = []
         for cl in (False, True):
             mcfg = copy.deepcopy(cfg.model)
             mcfg.backbone.channels_last = cl
             mcfg.backbone.pretrained = False  # the weights come from start
-            models[cl] = MODELS.build(mcfg)
-            models[cl].backbone.feature_cache = cache
-            optims[cl] = build_optim_wrapper(models[cl],
-                                             copy.deepcopy(cfg.optim_wrapper))
-
-        def train_layout(cl):
-            model = models[cl]
-            model.load_state_dict(start)
-            model.train()
-            optims[cl].optimizer.state.clear()
-            torch.manual_seed(0)
-            t0 = time.perf_counter()
-            losses = [model.train_step(b, optims[cl])['loss'].item()
-                      for b in batches]
-            return time.perf_counter() - t0, np.array(losses)
-
-        for cl in (False, True):  # warm-up (and the NHWC cache entries)
-            train_layout(cl)
-        t_nchw, t_nhwc = float('inf'), float('inf')
-        for _ in range(repeat):
-            t, l_nchw = train_layout(False)
-            t_nchw = min(t_nchw, t)
-            t, l_nhwc = train_layout(True)
-            t_nhwc = min(t_nhwc, t)
+            model = MODELS.build(mcfg)
+            model.backbone.feature_cache = cache
+            layouts.append((model, build_optim_wrapper(
+                model, copy.deepcopy(cfg.optim_wrapper))))
+        for layout in layouts:  # warm-up (and the NHWC cache entries)
+            train_steps(*layout)
+        (t_nchw, t_nhwc), l_nchw, l_nhwc = alternate(
+            lambda: train_steps(*layouts[0]), lambda: train_steps(*layouts[1]))
         gap = np.abs(l_nhwc - l_nchw).max() / np.abs(l_nchw).max()
         rows.append((f'{steps} training steps as above, filled cache '
                      f'({steps * bs / t_nchw:.0f} vs '
