@@ -72,6 +72,21 @@ def test_tune_then_compare(tmp_path):
     assert json.load(open(osp.join(out, 'chosen.json'))) == chosen
     assert len(json.load(open(osp.join(out, 'tuning.json')))['stages']) == 1
 
+    # a grown grid (a value past the edge): still one stage, its runs kept
+    grown = [a if a != 'optim_wrapper.optimizer.lr=0.05,0.4' else
+             'optim_wrapper.optimizer.lr=0.05,0.4,0.8' for a in cmd]
+    proc = subprocess.run(grown + ['--report-only'], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert '--report-only: 2 run(s) not made.' in proc.stdout
+    assert proc.stdout.count('no choice yet (runs missing)') == 2
+    md = open(osp.join(out, 'tuning.md')).read()
+    assert md.count('## Stage') == 1
+    first = 'python tools/analysis_tools/tune.py ' + ' '.join(cmd[2:])
+    assert f"Grown from (its runs are this stage's): `{first}`" in md
+    assert '| config | `lr=0.05` | `lr=0.4` | `lr=0.8` | iterations |' in md
+    assert json.load(open(osp.join(out, 'chosen.json'))) == chosen
+
     # the final runs at the chosen settings
     res_dir = str(tmp_path / 'results')
     cmp = [sys.executable, 'tools/analysis_tools/compare_methods.py'] + \
@@ -92,3 +107,33 @@ def test_tune_then_compare(tmp_path):
         assert saved.optim_wrapper.optimizer.lr == float(
             options['optim_wrapper.optimizer.lr'])
     assert np.isfinite(res['runs'][CONFIGS[0].split('/')[-1][:-3]]['0']['mAP'])
+
+
+def test_grows():
+    """A stage is grown by a command with more grid values or configs, the
+    same seeds and grid keys, and the same resolved config for every run
+    the stage recorded."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'tune', osp.join(REPO, 'tools', 'analysis_tools', 'tune.py'))
+    tune = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tune)
+
+    def stage(configs, settings, seeds=(0,), grid=('lr',)):
+        return dict(configs=list(configs), settings=list(settings),
+                    seeds=list(seeds), grid={k: [] for k in grid},
+                    start=None)
+    data = dict(runs={'a': {'lr=1': dict(seeds={'0': dict(
+        config_sha256='d1')})}})
+    digests = {('a', 'lr=1'): 'd1', ('a', 'lr=2'): 'd2', ('b', 'lr=1'): 'd3'}
+    old = stage('a', ['lr=1'])
+    assert tune.grows(old, stage('a', ['lr=1', 'lr=2']), data, digests)
+    assert tune.grows(old, stage('ab', ['lr=1']), data, digests)
+    assert not tune.grows(old, stage('a', ['lr=2']), data, digests)
+    assert not tune.grows(old, stage('b', ['lr=1', 'lr=2']), data, digests)
+    assert not tune.grows(old, stage('a', ['lr=1', 'lr=2'], seeds=(0, 1)),
+                          data, digests)
+    assert not tune.grows(old, stage('a', ['lr=1'], grid=('lr', 'wd')),
+                          data, digests)
+    changed = {**digests, ('a', 'lr=1'): 'other'}  # config edited
+    assert not tune.grows(old, stage('a', ['lr=1', 'lr=2']), data, changed)

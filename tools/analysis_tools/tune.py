@@ -30,7 +30,10 @@ epoch come from mmengine's ``vis_data/scalars.json``. Written to OUT:
   its chosen setting.
 
 Resumable like compare_methods.py: a run recorded in tuning.json with the
-same resolved config is not repeated, and tuning.json is rewritten after
+same resolved config is not repeated, the same command continues its
+stage, and a command that grows a stage (more grid values or configs, the
+same seeds and resolved configs: say a value past a winner on the grid's
+edge) replaces it, keeping its runs and number, and tuning.json is rewritten after
 every run (one writing call per OUT at a time: OUT/.tune.lock; stop a study
 with ``kill -- -<process group>`` so its trainings stop too).
 ``--report-only`` writes tuning.md, chosen.json and the plot from the runs
@@ -186,6 +189,26 @@ def choose(records, name, settings, seeds):
     return best, best_map
 
 
+def grows(old, new, data, digests):
+    """Whether stage ``new`` is stage ``old`` grown: a superset of its
+    configs and settings, with its seeds and grid keys, and every run
+    ``old`` recorded made from the config ``new`` would make."""
+    if (old['seeds'] != new['seeds'] or set(old['grid']) != set(new['grid'])
+            or old.get('start') != new.get('start')
+            or not set(old['configs']) <= set(new['configs'])
+            or not set(old['settings']) <= set(new['settings'])):
+        return False
+    for name in old['configs']:
+        for key in old['settings']:
+            runs = data['runs'].get(name, {}).get(key, {}).get('seeds', {})
+            for seed in old['seeds']:
+                run = runs.get(str(seed))
+                if run and run.get('config_sha256') != digests.get(
+                        (name, key)):
+                    return False
+    return True
+
+
 def write_markdown(out_dir, data):
     lines = ['# Tuning on the validation split', '',
              'Validation mAP (%) after the last epoch, mean over the seeds '
@@ -203,9 +226,11 @@ def write_markdown(out_dir, data):
                         c = run.get('commit', 'unknown')
                         commits[c] = commits.get(c, 0) + 1
         lines += [f'## Stage {stage["index"]}', '',
-                  f'Command: `{stage["command"]}`', '',
-                  'Commits of its runs (as each training started; per run in '
-                  '`tuning.json`): ' + (', '.join(
+                  f'Command: `{stage["command"]}`', '']
+        for c in stage.get('grew_from', []):
+            lines += [f'Grown from (its runs are this stage\'s): `{c}`', '']
+        lines += ['Commits of its runs (as each training started; per run '
+                  'in `tuning.json`): ' + (', '.join(
                       f'`{c}` ({n} runs)' for c, n in commits.items())
                       or 'none yet') + '.', '']
         keys = stage['settings']
@@ -329,7 +354,7 @@ def main(argv=None):
     points = [dict(zip([k for k, _ in grid], vals))
               for vals in itertools.product(*[v for _, v in grid])]
     jobs = []  # (config, name, key, options, seed)
-    settings = {}
+    settings, digests = {}, {}
     for config, name in zip(args.configs, names):
         settings[name] = []
         for point in points:
@@ -339,6 +364,7 @@ def main(argv=None):
             digest = cm.config_digest(
                 config, [f'{k}={v}' for k, v in options.items()] +
                 [f'train_cfg.val_interval={args.val_interval}'])
+            digests[name, key] = digest
             entry = data['runs'].setdefault(name, {}).setdefault(
                 key, dict(options=options, seeds={}))
             for seed in args.seeds:
@@ -353,11 +379,20 @@ def main(argv=None):
                  settings=list(dict.fromkeys(
                      k for keys in settings.values() for k in keys)),
                  chosen={})
-    # the same command again continues its stage rather than adding one
-    same = [s for s in data['stages'] if s['command'] == command]
+    # the same command again continues its stage rather than adding one;
+    # so does a command that grows an earlier stage (more configs or grid
+    # values, the same seeds, its runs' resolved configs unchanged): e.g.
+    # a value added where a winner lay on the grid's edge
+    same = [s for s in data['stages']
+            if s['command'] == command or grows(s, stage, data, digests)]
     if same:
-        stage['index'] = same[0]['index']
-        data['stages'] = [s for s in data['stages'] if s['command'] != command]
+        stage['index'] = min(s['index'] for s in same)
+        stage['grew_from'] = list(dict.fromkeys(
+            [c for s in same for c in s.get('grew_from', [])] +
+            [s['command'] for s in same if s['command'] != command]))
+        if not stage['grew_from']:
+            del stage['grew_from']
+        data['stages'] = [s for s in data['stages'] if s not in same]
     data['stages'].append(stage)
     data['stages'].sort(key=lambda s: s['index'])
 
