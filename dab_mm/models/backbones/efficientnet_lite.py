@@ -237,8 +237,7 @@ class EfficientNetLite(BaseBackbone):
                 f'fit the architecture (missing {missing[:5]}, unexpected '
                 f'{unexpected[:5]}). Install the versions pinned in '
                 f'{REQUIREMENTS}.')
-        if self.channels_last:  # (copying into parameters keeps the format)
-            self.to(memory_format=torch.channels_last)
+        # (load_state_dict copies into the parameters: channels_last stays)
         self._freeze()
 
     def _blocks(self, x: torch.Tensor, start: int, stop: int):

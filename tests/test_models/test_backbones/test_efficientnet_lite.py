@@ -86,6 +86,20 @@ def test_same_as_the_architecture_package(lite0, imagenet_fc):
                               atol=1e-4)
 
 
+def test_pretrained_channels_last(lite0):
+    """init_weights loads the ImageNet weights into a channels-last model
+    without losing the layout, and they equal the NCHW model's."""
+    fast = MODELS.build(dict(type='EfficientNetLite', arch='lite0',
+                             channels_last=True))
+    fast.init_weights()
+    for (k, a), b in zip(fast.state_dict().items(),
+                         lite0.state_dict().values()):
+        assert torch.equal(a, b), k
+    for m in fast.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            assert m.weight.is_contiguous(memory_format=torch.channels_last)
+
+
 def test_frozen_blocks_and_norm_eval():
     model = EfficientNetLite(pretrained=False, frozen_blocks=8)
     assert len(model.blocks) == 16
