@@ -161,13 +161,18 @@ def sandbox(tmp_path):
     return root, env
 
 
+def bash(text, cwd, env, timeout=600):
+    """Run ``text`` as a strict bash script; its stdout and stderr."""
+    proc = subprocess.run(['bash', '-euo', 'pipefail', '-c', text], cwd=cwd,
+                          env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout, proc.stderr
+
+
 def run_block(text, tmp_path, epilog=''):
     root, env = sandbox(tmp_path)
-    proc = subprocess.run(['bash', '-euo', 'pipefail', '-c',
-                           text + '\n' + epilog], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return root, proc.stdout
+    return root, bash(text + '\n' + epilog, root, env)[0]
 
 
 def run_dataset_stats(text, tmp_path):
@@ -233,11 +238,7 @@ def run_quickstart(text, tmp_path):
         cwd=root, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (root / 'work_dirs' / 'demo' / 'epoch_8.pth').is_file()
-    proc = subprocess.run(['bash', '-euo', 'pipefail', '-c', rest], cwd=root,
-                          env=env, capture_output=True, text=True,
-                          timeout=900)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-3000:]
+    log = ''.join(bash(rest, root, env, timeout=900))
     assert re.search(r'mlt/mAP: \d+\.\d+', log)  # tools/test.py
     assert 'data/fd_mlt/test/000002.png: ' in log  # tools/infer.py
     assert (root / 'work_dirs' / 'erm_r18w32_fd_mlt' / 'epoch_8.pth').is_file()
@@ -255,12 +256,9 @@ def run_packaged_tools(text, tmp_path):
         "train_cfg = dict(max_epochs=1, val_interval=1)\n")
     env = dict(os.environ, PATH=osp.dirname(sys.executable) + os.pathsep +
                os.environ.get('PATH', ''))
-    proc = subprocess.run(['bash', '-euo', 'pipefail', '-c', text],
-                          cwd=project, env=env, capture_output=True,
-                          text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = ''.join(bash(text, project, env, timeout=900))
     assert (project / 'work_dirs' / 'my_dab' / 'epoch_1.pth').is_file()
-    assert re.search(r'mlt/mAP: \d+\.\d+', proc.stdout + proc.stderr)
+    assert re.search(r'mlt/mAP: \d+\.\d+', log)
 
 
 RUNNERS = {
