@@ -33,8 +33,8 @@ Resumable like compare_methods.py: a run recorded in tuning.json with the
 same resolved config is not repeated, the same command continues its
 stage, and a command that grows a stage (more grid values or configs, the
 same seeds and resolved configs: say a value past a winner on the grid's
-edge) replaces it, keeping its runs and number, and tuning.json is rewritten after
-every run (one writing call per OUT at a time: OUT/.tune.lock; stop a study
+edge) replaces it, keeping its runs and number; tuning.json is rewritten
+after every run (one writing call per OUT at a time: OUT/.tune.lock; stop a study
 with ``kill -- -<process group>`` so its trainings stop too).
 ``--report-only`` writes tuning.md, chosen.json and the plot from the runs
 recorded so far, without running or writing tuning.json. ``--jobs N`` runs N trainings at a time (each with
