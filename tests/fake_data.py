@@ -2,6 +2,7 @@
 repository (dab_mm/datasets/annotations), and copies of the released split
 files re-serialised from the shipped facts. Nothing here reads outside the
 repository."""
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -14,6 +15,17 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 VOC_COUNTS = [6, 34, 8, 14, 154, 17, 249, 29, 479, 4, 240, 48, 11, 20, 775,
               100, 5, 82, 7, 64]
+
+
+def load_tool(relpath):
+    """Import a script under ``tools/`` (not a package) as a module, e.g.
+    ``load_tool('tools/preflight.py')``."""
+    name = osp.splitext(osp.basename(relpath))[0]
+    spec = importlib.util.spec_from_file_location(name,
+                                                  osp.join(REPO, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def packaged_records(name):

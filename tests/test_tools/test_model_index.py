@@ -3,7 +3,6 @@ a metafile that list exactly its configs, each method defined once (in
 configs/_base_/methods/), and tools/misc/update_model_index.py keeping the
 metafiles and READMEs equal to the configs and the recorded studies."""
 import glob
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -13,12 +12,9 @@ import pytest
 import yaml
 from mmengine.config import Config
 
-from tests.fake_data import REPO
+from tests.fake_data import REPO, load_tool
 
-spec = importlib.util.spec_from_file_location(
-    'update_model_index', osp.join(REPO, 'tools/misc/update_model_index.py'))
-umi = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(umi)
+umi = load_tool('tools/misc/update_model_index.py')
 
 FOLDERS = sorted(osp.basename(p) for p in glob.glob(osp.join(REPO, 'configs',
                                                               '*'))

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from dab_mm.datasets import packaged_annotation
-from tests.fake_data import REPO, VOC_COUNTS, make_image_tree
+from tests.fake_data import REPO, VOC_COUNTS, load_tool, make_image_tree
 
 CONFIG = osp.join(REPO, 'configs', 'dab', 'dab_r101_voc_mlt.py')
 
@@ -543,11 +543,7 @@ def test_card_command_as_typed(coco_tree, tmp_path):
 
 def test_cpu_thread_default():
     """OMP_NUM_THREADS: half the cores unless set (docs/speed.md)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'preflight', osp.join(REPO, 'tools', 'preflight.py'))
-    check = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(check)
+    check = load_tool('tools/preflight.py')
     for cores, want in ((None, 1), (1, 1), (2, 1), (3, 1), (16, 8)):
         env = {}
         assert check.default_cpu_threads(env, lambda: cores) == want

@@ -9,7 +9,8 @@ import sys
 import numpy as np
 from mmengine.config import Config
 
-from tests.fake_data import REPO, make_tiny_fd_mlt, tiny_fd_mlt_options
+from tests.fake_data import (REPO, load_tool, make_tiny_fd_mlt,
+                             tiny_fd_mlt_options)
 
 CONFIGS = ['configs/erm/erm_r18w32_fd_mlt.py', 'configs/rs/rs_r18w32_fd_mlt.py']
 
@@ -113,11 +114,7 @@ def test_grows():
     """A stage is grown by a command with more grid values or configs, the
     same seeds and grid keys, and the same resolved config for every run
     the stage recorded."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'tune', osp.join(REPO, 'tools', 'analysis_tools', 'tune.py'))
-    tune = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tune)
+    tune = load_tool('tools/analysis_tools/tune.py')
 
     def stage(configs, settings, seeds=(0,), grid=('lr',)):
         return dict(configs=list(configs), settings=list(settings),
