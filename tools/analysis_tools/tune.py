@@ -11,9 +11,12 @@ seeds). The test set is never evaluated here.
 
   # a second stage from the first stage's choices (e.g. DAB's gamma- at
   # DAB's chosen lr, for a config of its own):
-  python tools/analysis_tools/tune.py configs/dab/dab-tuned_effl0_voc_mlt_fd.py \\
-      --start results/voc_mlt_fd/tuning/chosen.json --start-from dab_effl0_voc_mlt_fd \\
-      --grid model.head.loss.gamma_neg=0,1,2,3 --out results/voc_mlt_fd/tuning
+  python tools/analysis_tools/tune.py \\
+      configs/dab/dab-tuned_effl0_voc_mlt_fd.py \\
+      --start results/voc_mlt_fd/tuning/chosen.json \\
+      --start-from dab_effl0_voc_mlt_fd \\
+      --grid model.head.loss.gamma_neg=0,1,2,3 \\
+      --out results/voc_mlt_fd/tuning
 
 Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S
 train_cfg.val_interval=V <--cfg-options> <start options> <grid point>`` in
@@ -34,11 +37,12 @@ same resolved config is not repeated, the same command continues its
 stage, and a command that grows a stage (more grid values or configs, the
 same seeds and resolved configs: say a value past a winner on the grid's
 edge) replaces it, keeping its runs and number; tuning.json is rewritten
-after every run (one writing call per OUT at a time: OUT/.tune.lock; stop a study
-with ``kill -- -<process group>`` so its trainings stop too).
-``--report-only`` writes tuning.md, chosen.json and the plot from the runs
-recorded so far, without running or writing tuning.json. ``--jobs N`` runs N trainings at a time (each with
-OMP_NUM_THREADS = cores / N unless set).
+after every run (one writing call per OUT at a time: OUT/.tune.lock;
+stop a study with ``kill -- -<process group>`` so its trainings stop
+too). ``--report-only`` writes tuning.md, chosen.json and the plot from
+the runs recorded so far, without running or writing tuning.json.
+``--jobs N`` runs N trainings at a time (each with OMP_NUM_THREADS =
+cores / N unless set).
 """
 import argparse
 import concurrent.futures
