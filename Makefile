@@ -22,8 +22,9 @@ $(STAMP): requirements/runtime.txt requirements/tests.txt requirements/pretraine
 env: $(STAMP)
 
 # pytest exits non-zero (5) when no test is collected, so that fails too.
+# --durations: the 15 slowest tests close the report (where CI's time goes).
 test: env
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q --durations=15
 
 # The main job: build the offline FD-MLT benchmark, train DAB on the CPU,
 # test it, print total / head / middle / tail mAP (tools/demo.sh). Its first
