@@ -134,3 +134,65 @@ def test_grows():
                           data, digests)
     changed = {**digests, ('a', 'lr=1'): 'other'}  # config edited
     assert not tune.grows(old, stage('a', ['lr=1', 'lr=2']), data, changed)
+
+
+def test_diverged_run_is_a_result(tmp_path):
+    """A setting whose training diverges is recorded (not retried, not a
+    failure), ranks below every finite one and reads "diverged"; both ways
+    a training reports it are recognised: the loss's finite check (DAB)
+    and the metric meeting NaN scores (ASL's loss has no check)."""
+    root = str(tmp_path / 'fd')
+    make_tiny_fd_mlt(root)
+    configs = ['configs/asl/asl_r18w32_fd_mlt.py',
+               'configs/dab/dab_r18w32_fd_mlt.py']
+    opts = tiny_fd_mlt_options(root) + [
+        'train_cfg.max_epochs=1', 'train_dataloader.batch_size=32',
+        'val_dataloader.dataset.indices=30']
+    out, work = str(tmp_path / 'tuning'), str(tmp_path / 'work')
+    cmd = [sys.executable, 'tools/analysis_tools/tune.py'] + configs + [
+        '--grid', 'optim_wrapper.optimizer.lr=1e30', '--seeds', '0',
+        '--work-root', work, '--out', out, '--jobs', '2',
+        '--cfg-options'] + opts
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count('DIVERGED, recorded') == 2, proc.stdout
+    assert proc.stdout.count('every setting diverged: no choice') == 2
+    data = json.load(open(osp.join(out, 'tuning.json')))
+    asl = data['runs']['asl_r18w32_fd_mlt']['lr=1e30']['seeds']['0']
+    dab = data['runs']['dab_r18w32_fd_mlt']['lr=1e30']['seeds']['0']
+    assert 'the model diverged' in asl['diverged']
+    assert dab['diverged'].startswith('FloatingPointError: DABLoss')
+    assert asl['val'] == [] and asl['iterations'] is None
+    assert asl['seconds'] > 0 and asl['config_sha256']
+    assert osp.isfile(osp.join(work, 'asl_r18w32_fd_mlt', 'lr=1e30',
+                               'seed_0', 'tune_diverged'))
+    assert json.load(open(osp.join(out, 'chosen.json'))) == {}
+    md = open(osp.join(out, 'tuning.md')).read()
+    assert '| asl_r18w32_fd_mlt | diverged |  |' in md
+    # recorded: the same command makes nothing
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert '0 run(s) to make' in proc.stdout
+
+
+def test_choose_ranks_diverged_last(tmp_path):
+    tune = load_tool('tools/analysis_tools/tune.py')
+
+    def run(m=None):
+        return dict(val=[dict(epoch=1, mAP=m)] if m is not None else [],
+                    **({} if m is not None else dict(diverged='x')))
+    records = {'a': {'lr=1': dict(seeds={'0': run(50.0), '1': run(60.0)}),
+                     'lr=2': dict(seeds={'0': run(90.0), '1': run()}),
+                     'lr=3': dict(seeds={'0': run(), '1': run()})}}
+    assert tune.choose(records, 'a', ['lr=1', 'lr=2', 'lr=3'], [0, 1]) == (
+        'lr=1', 55.0)
+    assert tune.choose(records, 'a', ['lr=3'], [0, 1]) == (None, -np.inf)
+    assert np.isnan(tune.choose(records, 'a', ['lr=1', 'lr=4'], [0, 1])[1])
+    log = tmp_path / 'train.log'
+    log.write_text('x\nValueError: 3 prediction scores are NaN or inf: the '
+                   'model diverged, AP is undefined.\n')
+    assert tune.divergence(str(log)).startswith('ValueError: 3 prediction')
+    log.write_text('Traceback\nFileNotFoundError: data/x.json\n')
+    assert tune.divergence(str(log)) is None

@@ -25,7 +25,11 @@ epoch come from mmengine's ``vis_data/scalars.json``. Written to OUT:
 
 * ``tuning.json``: every run (setting, seed, validation mAP per epoch,
   iterations, seconds, commit, machine, config digest) and every stage
-  (command, grid, the choices it made);
+  (command, grid, the choices it made). A training that diverges (NaN or
+  inf logits, loss or validation scores) is a result, not a failure: it is
+  recorded with ``diverged`` (the error line) and its validation rows so
+  far, ranks below every setting that did not, and reads "diverged" in
+  tuning.md; any other failure is reported and not recorded;
 * ``chosen.json``: ``{config name: {key: value}}``, the options of each
   config's chosen setting, for ``compare_methods.py --options-from``;
 * ``tuning.md``: the validation mAP of every setting, the chosen one in
@@ -126,11 +130,17 @@ def train_one(config, options, seed, work_dir, threads, val_interval=1,
     """Train (unless a finished run is in ``work_dir``) and read its
     validation record."""
     done = osp.join(work_dir, 'tune_done')
+    diverged = osp.join(work_dir, 'tune_diverged')
     os.makedirs(work_dir, exist_ok=True)
     t0 = time.time()
     # the code the training imports: HEAD (and the tree) as it starts
     commit = 'not recorded (finished in an earlier, unrecorded call)'
-    if not osp.isfile(done):
+    message = None
+    if osp.isfile(diverged):
+        with open(diverged) as f:
+            message = f.read().strip()
+        seconds = None
+    elif not osp.isfile(done):
         commit = cm.git_commit(out_dir)
         opts = [f'randomness.seed={seed}',
                 f'train_cfg.val_interval={val_interval}'] + [
@@ -138,15 +148,54 @@ def train_one(config, options, seed, work_dir, threads, val_interval=1,
         env = dict(os.environ)
         if threads and 'OMP_NUM_THREADS' not in os.environ:
             env['OMP_NUM_THREADS'] = str(threads)
-        cm.run([sys.executable, 'tools/train.py', config, '--work-dir',
-                work_dir, '--cfg-options'] + opts,
-               osp.join(work_dir, 'train.log'), env=env)
-        open(done, 'w').close()
+        log = osp.join(work_dir, 'train.log')
+        try:
+            cm.run([sys.executable, 'tools/train.py', config, '--work-dir',
+                    work_dir, '--cfg-options'] + opts, log, env=env)
+        except SystemExit:
+            message = divergence(log)
+            if message is None:
+                raise
+            with open(diverged, 'w') as f:
+                f.write(message + '\n')
+        else:
+            open(done, 'w').close()
         seconds = round(time.time() - t0, 1)
     else:
         seconds = None
+    if message is not None:
+        # a result of the grid like any other (ranked below every finite
+        # one), not a failure to retry: the same setting diverges again
+        try:
+            val = read_scalars(work_dir)[0]
+        except (FileNotFoundError, ValueError):
+            val = []
+        return dict(val=val, iterations=None, seconds=seconds,
+                    commit=commit, diverged=message)
     val, iters = read_scalars(work_dir)
     return dict(val=val, iterations=iters, seconds=seconds, commit=commit)
+
+
+# What a diverged training prints: the losses' finite check
+# (FiniteLogitCheck) or the metric meeting NaN scores (LongTailMAP).
+DIVERGED = ('FloatingPointError: ', 'the model diverged')
+
+
+def divergence(log_path):
+    """The line of a failed training's log that says it diverged (NaN or
+    inf logits, loss or scores), None when it failed otherwise."""
+    with open(log_path, errors='replace') as f:
+        lines = f.read().splitlines()
+    for line in reversed(lines):
+        if any(d in line for d in DIVERGED):
+            return line.strip()
+    return None
+
+
+def final_map(run):
+    """The final validation mAP of a recorded run; -inf when it diverged
+    (worse than any run that did not)."""
+    return -np.inf if run.get('diverged') else run['val'][-1]['mAP']
 
 
 def hold_lock(path):
@@ -187,9 +236,11 @@ def choose(records, name, settings, seeds):
         runs = records.get(name, {}).get(key, {}).get('seeds', {})
         if not all(str(s) in runs for s in seeds):
             return None, float('nan')
-        value = float(np.mean([runs[str(s)]['val'][-1]['mAP'] for s in seeds]))
+        value = float(np.mean([final_map(runs[str(s)]) for s in seeds]))
         if value > best_map:
             best, best_map = key, value
+    if best is None:  # every setting diverged: nothing to choose
+        return None, float('-inf')
     return best, best_map
 
 
@@ -246,14 +297,18 @@ def write_markdown(out_dir, data):
             for key in keys:
                 runs = data['runs'].get(name, {}).get(key, {}).get(
                     'seeds', {})
-                vals = [runs[str(s)]['val'][-1]['mAP'] for s in stage['seeds']
+                vals = [final_map(runs[str(s)]) for s in stage['seeds']
                         if str(s) in runs]
                 iters |= {runs[str(s)]['iterations'] for s in stage['seeds']
-                          if str(s) in runs}
+                          if str(s) in runs and not runs[str(s)].get(
+                              'diverged')}
                 if not vals:
                     row.append('–')
                     continue
-                cell = f'{np.mean(vals):.2f}'
+                n_div = sum(v == -np.inf for v in vals)
+                cell = (f'{np.mean(vals):.2f}' if not n_div else 'diverged'
+                        if n_div == len(vals) else
+                        f'diverged ({n_div} of {len(vals)} seeds)')
                 if len(vals) < len(stage['seeds']):
                     cell += f' ({len(vals)} of {len(stage["seeds"])} seeds)'
                 if stage['chosen'].get(name) == key:
@@ -433,11 +488,13 @@ def main(argv=None):
             result.update(machine=where, config_sha256=digest)
             data['runs'][name][key]['seeds'][str(seed)] = result
             save()
-            print(f'[{done}/{total}] {name} {key} seed {seed}: val mAP '
-                  f'{result["val"][-1]["mAP"]:.2f} after epoch '
-                  f'{result["val"][-1]["epoch"]}, {result["iterations"]} '
-                  f'iterations ({time.time() - t0:.0f} s elapsed)',
-                  flush=True)
+            what = (f'DIVERGED, recorded ({result["diverged"]})'
+                    if result.get('diverged') else
+                    f'val mAP {result["val"][-1]["mAP"]:.2f} after epoch '
+                    f'{result["val"][-1]["epoch"]}, {result["iterations"]} '
+                    'iterations')
+            print(f'[{done}/{total}] {name} {key} seed {seed}: {what} '
+                  f'({time.time() - t0:.0f} s elapsed)', flush=True)
 
     chosen_keys = {}
     if args.report_only:  # another call may be writing tuning.json
@@ -445,7 +502,10 @@ def main(argv=None):
     for name in names:
         key, value = choose(data['runs'], name, settings[name], args.seeds)
         if key is None:
-            print(f'{name}: no choice yet (runs missing).')
+            print(f'{name}: ' + ('no choice yet (runs missing).'
+                                 if np.isnan(value) else
+                                 'every setting diverged: no choice; '
+                                 'extend the grid to lower values.'))
             continue
         stage['chosen'][name] = key
         data['chosen'][name] = dict(data['runs'][name][key]['options'])
