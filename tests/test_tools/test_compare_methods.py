@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from tests.fake_data import REPO, make_tiny_fd_mlt, tiny_fd_mlt_options
+from tests.fake_data import (REPO, load_tool, make_tiny_fd_mlt,
+                             tiny_fd_mlt_options)
 
 CONFIGS = ['configs/erm/erm_r18w32_fd_mlt.py', 'configs/dab/dab_r18w32_fd_mlt.py']
 
@@ -143,3 +144,37 @@ def test_failed_run_is_reported_and_not_recorded(tmp_path):
     assert 'NoSuchOptimizer' in proc.stdout
     assert '1 run(s) failed and were not recorded' in proc.stderr
     assert not osp.isfile(osp.join(out, 'results.json'))
+
+
+def test_options_as(tmp_path):
+    """--options-as gives an ablation the options chosen for the tuned
+    config it ablates; every misuse is a clear error before training."""
+    cm = load_tool('tools/analysis_tools/compare_methods.py')
+    path = str(tmp_path / 'chosen.json')
+    with open(path, 'w') as f:
+        json.dump({'dab': {'optim_wrapper.optimizer.lr': '3.2'},
+                   'dab-tuned': {'optim_wrapper.optimizer.lr': '1.6',
+                                 'model.head.loss.gamma_neg': '0'},
+                   'rs': {'optim_wrapper.optimizer.lr': '0.8'}}, f)
+    names = ['rs', 'dab-tuned', 'dab-uniform']
+    assert cm.per_config_options(path, ['dab-uniform=dab-tuned'], names) == {
+        'rs': ['optim_wrapper.optimizer.lr=0.8'],
+        'dab-tuned': ['optim_wrapper.optimizer.lr=1.6',
+                      'model.head.loss.gamma_neg=0'],
+        'dab-uniform': ['optim_wrapper.optimizer.lr=1.6',
+                        'model.head.loss.gamma_neg=0']}
+    assert cm.per_config_options(None, [], names) == {}
+    for options_as, message in (
+            ([], r'has no options for dab-uniform \(an ablation'),
+            (['dab-uniform'], "expected NAME=SOURCE"),
+            (['other=dab-tuned'], 'other is not among the configs'),
+            (['dab-uniform=nope'], 'has no options for nope'),
+            (['rs=dab'], 'has options of its own for rs'),
+            (['dab-uniform=dab', 'dab-uniform=rs'], 'dab-uniform given '
+             'twice')):
+        with pytest.raises(SystemExit, match=message):
+            cm.per_config_options(path, options_as, names)
+    with pytest.raises(SystemExit, match='needs --options-from'):
+        cm.per_config_options(None, ['dab-uniform=dab-tuned'], names)
+    with pytest.raises(SystemExit, match='no such file'):
+        cm.per_config_options(str(tmp_path / 'x.json'), [], names)

@@ -9,7 +9,10 @@ results.json and PNG plots.
 
 --jobs N makes N runs at a time (OMP_NUM_THREADS = cores / N each, unless
 set). --options-from results/<study>/tuning/chosen.json gives each config the
-settings tune.py chose for it on the validation split.
+settings tune.py chose for it on the validation split; --options-as
+ABLATION=SOURCE gives a config SOURCE's chosen settings instead (an
+ablation at the tuned method's settings, e.g.
+dab-uniform_effl0_voc_mlt_fd=dab-tuned_effl0_voc_mlt_fd).
 
 Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S`` in
 ``WORK_ROOT/<config name>/seed_S``, then ``tools/test.py`` on its last
@@ -234,6 +237,52 @@ def parse_sensitivity(specs):
     return factors
 
 
+def parse_options_as(specs, names, chosen, path):
+    """``['A=B']`` -> ``{'A': 'B'}``: config A takes B's chosen options;
+    A must be one of the configs and have no options of its own, B must
+    have some in ``chosen`` (read from ``path``)."""
+    source = {}
+    for spec in specs:
+        name, sep, src = spec.partition('=')
+        if not sep or not name or not src:
+            raise SystemExit(f'--options-as {spec!r}: expected NAME=SOURCE '
+                             '(config names).')
+        if name not in names:
+            raise SystemExit(f'--options-as {spec}: {name} is not among the '
+                             f'configs ({", ".join(names)}).')
+        if src not in chosen:
+            raise SystemExit(f'--options-as {spec}: {path} has no options '
+                             f'for {src}.')
+        if name in chosen:
+            raise SystemExit(f'--options-as {spec}: {path} has options of '
+                             f'its own for {name}; drop one of the two.')
+        if name in source:
+            raise SystemExit(f'--options-as: {name} given twice.')
+        source[name] = src
+    return source
+
+
+def per_config_options(options_from, options_as, names):
+    """``{name: ['key=value', ...]}``: each config's options from the
+    chosen.json ``options_from`` (or its --options-as source's); ``{}``
+    without a file."""
+    if not options_from:
+        if options_as:
+            raise SystemExit('--options-as needs --options-from.')
+        return {}
+    if not osp.isfile(options_from):
+        raise SystemExit(f'--options-from {options_from}: no such file.')
+    chosen = load_json(options_from)
+    source = parse_options_as(options_as, names, chosen, options_from)
+    missing = [n for n in names if n not in chosen and n not in source]
+    if missing:
+        raise SystemExit(f'--options-from {options_from} has no options '
+                         f'for {", ".join(missing)} (an ablation of a tuned '
+                         'config: --options-as NAME=SOURCE).')
+    return {n: [f'{k}={v}' for k, v in chosen[source.get(n, n)].items()]
+            for n in names}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
@@ -268,6 +317,11 @@ def main(argv=None):
                         help='per-config overrides, {config name: {key: '
                         'value}}, e.g. the chosen.json of tune.py (applied '
                         'after --cfg-options)')
+    parser.add_argument('--options-as', nargs='+', default=[],
+                        metavar='NAME=SOURCE',
+                        help='with --options-from: config NAME takes the '
+                        'options chosen for SOURCE (ablations at a tuned '
+                        "method's settings)")
     parser.add_argument('--rerun', nargs='+', default=[], metavar='NAME',
                         help='methods (config names) whose runs recorded at '
                         'another commit are made again')
@@ -298,18 +352,8 @@ def main(argv=None):
                     recorded.setdefault(m, {})[seed] = more[m][seed]
                     recorded_info.setdefault(m, {})[seed] = more_info[m][seed]
 
-    per_config = {}
-    if args.options_from:
-        if not osp.isfile(args.options_from):
-            raise SystemExit(f'--options-from {args.options_from}: no such '
-                             'file.')
-        chosen = load_json(args.options_from)
-        missing = sorted(set(names) - set(chosen))
-        if missing:
-            raise SystemExit(f'--options-from {args.options_from} has no '
-                             f'options for {", ".join(missing)}.')
-        per_config = {n: [f'{k}={v}' for k, v in chosen[n].items()]
-                      for n in names}
+    per_config = per_config_options(args.options_from, args.options_as,
+                                    names)
     options = {n: list(args.cfg_options) + per_config.get(n, [])
                for n in names}
     runs, info, total = {}, {}, len(args.configs) * len(args.seeds)
