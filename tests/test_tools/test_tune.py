@@ -15,26 +15,34 @@ from tests.fake_data import (REPO, load_tool, make_tiny_fd_mlt,
 CONFIGS = ['configs/erm/erm_r18w32_fd_mlt.py', 'configs/rs/rs_r18w32_fd_mlt.py']
 
 
-def test_tune_then_compare(tmp_path):
+def tune_on_tiny_fd_mlt(tmp_path, configs, grid, opts, timeout):
+    """Run tune.py (2 jobs) on a tiny FD-MLT built in tmp_path/fd with the
+    given extra overrides; returns the finished process, the command (to
+    run it again), the dataset root and the out and work folders."""
     root = str(tmp_path / 'fd')
     make_tiny_fd_mlt(root)
-    opts = tiny_fd_mlt_options(root)
+    out, work = str(tmp_path / 'tuning'), str(tmp_path / 'work')
+    cmd = [sys.executable, 'tools/analysis_tools/tune.py'] + configs + [
+        '--grid', grid, '--seeds', '0', '--work-root', work, '--out', out,
+        '--jobs', '2', '--cfg-options'] + tiny_fd_mlt_options(root) + opts
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc, cmd, root, out, work
+
+
+def test_tune_then_compare(tmp_path):
     # validation on the first 30 test images, so that a run that evaluated
     # the (whole) test set would show
     # logging every 5 iterations: an epoch whose length is no multiple of 5
     # does not log its last iteration, and the iteration count must not
     # come from the log
-    opts += ['train_cfg.max_epochs=2', 'train_dataloader.batch_size=32',
-             'val_dataloader.dataset.indices=30',
-             'default_hooks.logger.interval=5']
-    out, work = str(tmp_path / 'tuning'), str(tmp_path / 'work')
-    cmd = [sys.executable, 'tools/analysis_tools/tune.py'] + CONFIGS + [
-        '--grid', 'optim_wrapper.optimizer.lr=0.05,0.4', '--seeds', '0',
-        '--work-root', work, '--out', out, '--jobs', '2',
-        '--cfg-options'] + opts
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
-                          timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    opts = ['train_cfg.max_epochs=2', 'train_dataloader.batch_size=32',
+            'val_dataloader.dataset.indices=30',
+            'default_hooks.logger.interval=5']
+    proc, cmd, root, out, work = tune_on_tiny_fd_mlt(
+        tmp_path, CONFIGS, 'optim_wrapper.optimizer.lr=0.05,0.4', opts,
+        timeout=900)
     assert '4 run(s) to make, 2 at a time.' in proc.stdout
     data = json.load(open(osp.join(out, 'tuning.json')))
     with open(osp.join(root, 'annotations', 'train.json')) as f:
@@ -94,7 +102,8 @@ def test_tune_then_compare(tmp_path):
         CONFIGS + ['--seeds', '0', '--work-root', str(tmp_path / 'final'),
                    '--out', res_dir, '--jobs', '2', '--options-from',
                    osp.join(out, 'chosen.json'), '--cfg-options'] + \
-        [o for o in opts if not o.startswith('val_dataloader.dataset.ind')]
+        tiny_fd_mlt_options(root) + [
+            o for o in opts if not o.startswith('val_dataloader.dataset.ind')]
     proc = subprocess.run(cmp, cwd=REPO, capture_output=True, text=True,
                           timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -141,21 +150,12 @@ def test_diverged_run_is_a_result(tmp_path):
     failure), ranks below every finite one and reads "diverged"; both ways
     a training reports it are recognised: the loss's finite check (DAB)
     and the metric meeting NaN scores (ASL's loss has no check)."""
-    root = str(tmp_path / 'fd')
-    make_tiny_fd_mlt(root)
     configs = ['configs/asl/asl_r18w32_fd_mlt.py',
                'configs/dab/dab_r18w32_fd_mlt.py']
-    opts = tiny_fd_mlt_options(root) + [
-        'train_cfg.max_epochs=1', 'train_dataloader.batch_size=32',
-        'val_dataloader.dataset.indices=30']
-    out, work = str(tmp_path / 'tuning'), str(tmp_path / 'work')
-    cmd = [sys.executable, 'tools/analysis_tools/tune.py'] + configs + [
-        '--grid', 'optim_wrapper.optimizer.lr=1e30', '--seeds', '0',
-        '--work-root', work, '--out', out, '--jobs', '2',
-        '--cfg-options'] + opts
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc, cmd, _, out, work = tune_on_tiny_fd_mlt(
+        tmp_path, configs, 'optim_wrapper.optimizer.lr=1e30',
+        ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=32',
+         'val_dataloader.dataset.indices=30'], timeout=600)
     assert proc.stdout.count('DIVERGED, recorded') == 2, proc.stdout
     assert proc.stdout.count('every setting diverged: no choice') == 2
     data = json.load(open(osp.join(out, 'tuning.json')))
