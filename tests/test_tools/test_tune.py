@@ -196,3 +196,48 @@ def test_choose_ranks_diverged_last(tmp_path):
     assert tune.divergence(str(log)).startswith('ValueError: 3 prediction')
     log.write_text('Traceback\nFileNotFoundError: data/x.json\n')
     assert tune.divergence(str(log)) is None
+
+
+def test_stage_again_after_later_stages(tmp_path):
+    """A stage started from chosen.json can be run again (or grown) once
+    chosen.json holds its own choice, and running an earlier stage again
+    keeps the later stages' choices: each config's choice is that of its
+    last stage in stage order."""
+    tune = load_tool('tools/analysis_tools/tune.py')
+    config, name = CONFIGS[0], 'erm_r18w32_fd_mlt'
+    out = tmp_path / 'tuning'
+    out.mkdir()
+    lr, mom = 'optim_wrapper.optimizer.lr', 'optim_wrapper.optimizer.momentum'
+
+    def run(options, m):
+        digest = tune.cm.config_digest(
+            config, [f'{k}={v}' for k, v in options.items()] +
+            ['train_cfg.val_interval=1'])
+        return dict(options=options, seeds={'0': dict(
+            val=[dict(epoch=1, mAP=m)], iterations=10,
+            config_sha256=digest)})
+    runs = {'lr=1': run({lr: '1'}, 50.0), 'lr=2': run({lr: '2'}, 60.0),
+            'lr=2_momentum=0.5': run({lr: '2', mom: '0.5'}, 70.0),
+            'lr=2_momentum=0.9': run({lr: '2', mom: '0.9'}, 65.0)}
+    start = str(out / 'chosen.json')
+    first = ['--grid', f'{lr}=1,2']
+    second = ['--start', start, '--grid', f'{mom}=0.5,0.9']
+    common = [config, '--seeds', '0', '--out', str(out)]
+    stages = [dict(index=1, command='python tools/analysis_tools/tune.py ' +
+                   ' '.join(common + first), commit='c', configs=[name],
+                   seeds=[0], grid={lr: ['1', '2']}, start=None,
+                   settings=['lr=1', 'lr=2'], chosen={name: 'lr=2'}),
+              dict(index=2, command='python tools/analysis_tools/tune.py ' +
+                   ' '.join(common + second), commit='c', configs=[name],
+                   seeds=[0], grid={mom: ['0.5', '0.9']}, start=start,
+                   settings=['lr=2_momentum=0.5', 'lr=2_momentum=0.9'],
+                   chosen={name: 'lr=2_momentum=0.5'})]
+    (out / 'tuning.json').write_text(json.dumps(dict(
+        runs={name: runs}, stages=stages, chosen={})))
+    (out / 'chosen.json').write_text(json.dumps({name: {lr: '2', mom: '0.5'}}))
+    for args in (second, first):
+        tune.main(common + args + ['--report-only'])
+        assert json.load(open(start)) == {name: {lr: '2', mom: '0.5'}}
+    md = (out / 'tuning.md').read_text()
+    assert md.count('## Stage') == 2
+    assert '**70.00**' in md and '**60.00**' in md

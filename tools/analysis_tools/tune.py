@@ -31,7 +31,10 @@ epoch come from mmengine's ``vis_data/scalars.json``. Written to OUT:
   far, ranks below every setting that did not, and reads "diverged" in
   tuning.md; any other failure is reported and not recorded;
 * ``chosen.json``: ``{config name: {key: value}}``, the options of each
-  config's chosen setting, for ``compare_methods.py --options-from``;
+  config's chosen setting in the last stage (in stage order) that tuned
+  it, for ``compare_methods.py --options-from``; a stage started from it
+  (``--start``) takes every option but its own grid's keys, so it can be
+  run again or grown after it has chosen;
 * ``tuning.md``: the validation mAP of every setting, the chosen one in
   bold; ``convergence.png``: validation mAP per epoch of every config at
   its chosen setting.
@@ -416,9 +419,14 @@ def main(argv=None):
     settings, digests = {}, {}
     for config, name in zip(args.configs, names):
         settings[name] = []
+        # the start is every earlier choice but the grid's own keys: once
+        # this stage has chosen, --start holds its choice too, and the same
+        # command again (or grown) must make the same settings
+        begin = {k: v for k, v in start.get(name, {}).items()
+                 if k not in dict(grid)}
         for point in points:
-            options = dict(base, **start.get(name, {}), **point)
-            key = setting_name(dict(start.get(name, {}), **point))
+            options = dict(base, **begin, **point)
+            key = setting_name(dict(begin, **point))
             settings[name].append(key)
             digest = cm.config_digest(
                 config, [f'{k}={v}' for k, v in options.items()] +
@@ -496,7 +504,6 @@ def main(argv=None):
             print(f'[{done}/{total}] {name} {key} seed {seed}: {what} '
                   f'({time.time() - t0:.0f} s elapsed)', flush=True)
 
-    chosen_keys = {}
     if args.report_only:  # another call may be writing tuning.json
         save = lambda: None  # noqa: E731
     for name in names:
@@ -508,11 +515,14 @@ def main(argv=None):
                                  'extend the grid to lower values.'))
             continue
         stage['chosen'][name] = key
-        data['chosen'][name] = dict(data['runs'][name][key]['options'])
-        for k in base:  # the study's own overrides are not a choice
-            data['chosen'][name].pop(k, None)
-        chosen_keys[name] = key
         print(f'{name}: {key} (validation mAP {value:.2f})')
+    # a config's choice is that of the last stage (in stage order) that
+    # chose for it, whichever stage this call made or continued
+    for st in data['stages']:
+        for name, key in st['chosen'].items():
+            data['chosen'][name] = {
+                k: v for k, v in data['runs'][name][key]['options'].items()
+                if k not in base}  # the study's own overrides: no choice
     save()
     with open(osp.join(args.out, 'chosen.json'), 'w') as f:
         json.dump(data['chosen'], f, indent=1, sort_keys=True)
