@@ -518,18 +518,17 @@ def main(argv=None):
         print(f'{name}: {key} (validation mAP {value:.2f})')
     # a config's choice is that of the last stage (in stage order) that
     # chose for it, whichever stage this call made or continued
+    latest = {}
     for st in data['stages']:
-        for name, key in st['chosen'].items():
-            data['chosen'][name] = {
-                k: v for k, v in data['runs'][name][key]['options'].items()
-                if k not in base}  # the study's own overrides: no choice
+        latest.update(st['chosen'])
+    for name, key in latest.items():
+        data['chosen'][name] = {
+            k: v for k, v in data['runs'][name][key]['options'].items()
+            if k not in base}  # the study's own overrides: no choice
     save()
     with open(osp.join(args.out, 'chosen.json'), 'w') as f:
         json.dump(data['chosen'], f, indent=1, sort_keys=True)
     # convergence: every config's current choice, over all stages
-    latest = {}
-    for st in data['stages']:
-        latest.update(st['chosen'])
     if latest:
         plot_convergence(args.out, data, latest)
     write_markdown(args.out, data)
