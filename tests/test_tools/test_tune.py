@@ -118,6 +118,32 @@ def test_tune_then_compare(tmp_path):
             options['optim_wrapper.optimizer.lr'])
     assert np.isfinite(res['runs'][CONFIGS[0].split('/')[-1][:-3]]['0']['mAP'])
 
+    # a recorded run whose resolved config changed (1 epoch, not 2) is made
+    # again in an emptied work dir, not relabelled from the finished one
+    # there; its old record is kept
+    name = CONFIGS[0].split('/')[-1][:-3]
+    old_run = data['runs'][name]['lr=0.05']['seeds']['0']
+    again = [a if a != 'optim_wrapper.optimizer.lr=0.05,0.4' else
+             'optim_wrapper.optimizer.lr=0.05' for a in cmd
+             if a != CONFIGS[1]] + ['train_cfg.max_epochs=1']
+    proc = subprocess.run(again, cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert '1 run(s) to make' in proc.stdout
+    assert (f'{name} lr=0.05 seed 0: its resolved config changed since it '
+            'was recorded') in proc.stdout
+    new = json.load(open(osp.join(out, 'tuning.json')))
+    run = new['runs'][name]['lr=0.05']
+    assert [e['epoch'] for e in run['seeds']['0']['val']] == [1]
+    assert run['seeds']['0']['iterations'] == -(-num_train // 32)
+    assert run['options']['train_cfg.max_epochs'] == '1'
+    assert run['seeds']['0']['config_sha256'] != old_run['config_sha256']
+    assert new['superseded'] == [dict(
+        config=name, setting='lr=0.05', seed=0, run=old_run,
+        options=data['runs'][name]['lr=0.05']['options'])]
+    assert '1 run(s) made from a resolved config that has since changed' in \
+        open(osp.join(out, 'tuning.md')).read()
+
 
 def test_grows():
     """A stage is grown by a command with more grid values or configs, the

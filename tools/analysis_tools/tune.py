@@ -40,7 +40,10 @@ epoch come from mmengine's ``vis_data/scalars.json``. Written to OUT:
   its chosen setting.
 
 Resumable like compare_methods.py: a run recorded in tuning.json with the
-same resolved config is not repeated, the same command continues its
+same resolved config is not repeated (one whose resolved config has
+changed, say a default edited in its config file, is made again in an
+emptied work dir, its old record kept in tuning.json's ``superseded``),
+the same command continues its
 stage, and a command that grows a stage (more grid values or configs, the
 same seeds and resolved configs: say a value past a winner on the grid's
 edge) replaces it, keeping its runs and number; tuning.json is rewritten
@@ -59,6 +62,7 @@ import itertools
 import json
 import os
 import os.path as osp
+import shutil
 import signal
 import sys
 import time
@@ -129,12 +133,29 @@ def read_scalars(work_dir):
 
 
 def train_one(config, options, seed, work_dir, threads, val_interval=1,
-              out_dir='.'):
-    """Train (unless a finished run is in ``work_dir``) and read its
-    validation record."""
+              out_dir='.', digest=None, stale=False):
+    """Train (unless a finished run of the same resolved config is in
+    ``work_dir``) and read its validation record.
+
+    ``work_dir/tune_config_sha256`` holds the digest of the config a run
+    there was made from; a finished run of another config (or, for a work
+    dir older than that file, one whose recorded digest differs:
+    ``stale``) is removed and made again, never relabelled."""
     done = osp.join(work_dir, 'tune_done')
     diverged = osp.join(work_dir, 'tune_diverged')
+    stamp = osp.join(work_dir, 'tune_config_sha256')
+    if osp.isdir(work_dir):
+        made = None
+        if osp.isfile(stamp):
+            with open(stamp) as f:
+                made = f.read().strip()
+        if (made is None and stale) or (
+                made is not None and digest and made != digest):
+            shutil.rmtree(work_dir)
     os.makedirs(work_dir, exist_ok=True)
+    if digest:
+        with open(stamp, 'w') as f:
+            f.write(digest + '\n')
     t0 = time.time()
     # the code the training imports: HEAD (and the tree) as it starts
     commit = 'not recorded (finished in an earlier, unrecorded call)'
@@ -320,6 +341,10 @@ def write_markdown(out_dir, data):
             lines.append(f'| {name} | ' + ' | '.join(row) + ' | ' +
                          ', '.join(str(i) for i in sorted(iters)) + ' |')
         lines.append('')
+    if data.get('superseded'):
+        lines += [f"{len(data['superseded'])} run(s) made from a resolved "
+                  'config that has since changed, then made again, are '
+                  'kept in `tuning.json` ("superseded").', '']
     lines += ['![convergence](convergence.png)', '']
     with open(osp.join(out_dir, 'tuning.md'), 'w') as f:
         f.write('\n'.join(lines))
@@ -438,6 +463,12 @@ def main(argv=None):
                 old = entry['seeds'].get(str(seed))
                 if old and old.get('config_sha256') == digest:
                     continue
+                if old:  # made again: the old record is kept, not lost
+                    print(f'{name} {key} seed {seed}: its resolved config '
+                          'changed since it was recorded (config digest '
+                          f'{old.get("config_sha256")}, now {digest}); '
+                          'made again, the old record moves to '
+                          "tuning.json's \"superseded\".", flush=True)
                 jobs.append((config, name, key, options, seed, digest))
     stage = dict(index=len(data['stages']) + 1, command=command,
                  commit=commit, configs=names, seeds=args.seeds,
@@ -480,7 +511,8 @@ def main(argv=None):
             pool.submit(train_one, config, options, seed, osp.join(
                 args.work_root, name, key, f'seed_{seed}'),
                 threads if args.jobs > 1 else None, args.val_interval,
-                args.out):
+                args.out, digest,
+                str(seed) in data['runs'][name][key]['seeds']):
             (name, key, seed, digest)
             for config, name, key, options, seed, digest in jobs}
         for fut in concurrent.futures.as_completed(futures):
@@ -494,7 +526,14 @@ def main(argv=None):
                       f'not recorded.\n{e}', flush=True)
                 continue
             result.update(machine=where, config_sha256=digest)
-            data['runs'][name][key]['seeds'][str(seed)] = result
+            seeds = data['runs'][name][key]['seeds']
+            if str(seed) in seeds:  # a run of another config, replaced
+                data.setdefault('superseded', []).append(dict(
+                    config=name, setting=key, seed=seed,
+                    options=data['runs'][name][key]['options'],
+                    run=seeds[str(seed)]))
+            data['runs'][name][key]['options'] = options
+            seeds[str(seed)] = result
             save()
             what = (f'DIVERGED, recorded ({result["diverged"]})'
                     if result.get('diverged') else
