@@ -153,3 +153,37 @@ def test_a_config_recorded_in_two_studies_gets_both(tmp_path):
     assert '**`results/zz_other`**' in readme
     assert '| rs_r18w32_fd_mlt | 2 | 12.35 ± 1.00 |' in readme
     assert 'compare_methods.py X' in readme
+
+
+def test_a_study_in_progress_links_its_records(tmp_path):
+    """A study that spans sessions has results.json (rewritten after every
+    run) but no results.md until it ends: the README links what exists,
+    says the study is in progress, and shows one seed's mean without a
+    spread of ± 0.00."""
+    import json
+    repo = str(tmp_path / 'repo')
+    shutil.copytree(osp.join(REPO, 'configs'), osp.join(repo, 'configs'))
+    shutil.copytree(osp.join(REPO, 'results'), osp.join(repo, 'results'))
+    shutil.copy(osp.join(REPO, 'model-index.yml'), repo)
+    with open(osp.join(repo, 'results', 'fd_mlt', 'results.json')) as f:
+        rec = json.load(f)
+    row = rec['summary']['rs_r18w32_fd_mlt']
+    rec['summary'] = {'rs_r18w32_fd_mlt': dict(row, mAP=[12.345, 0.0],
+                                               seeds=[0])}
+    rec['command'] = 'python tools/analysis_tools/compare_methods.py Y'
+    os.makedirs(osp.join(repo, 'results', 'zz_partial'))
+    with open(osp.join(repo, 'results', 'zz_partial', 'results.json'),
+              'w') as f:
+        json.dump(rec, f)
+    assert umi.main(['--repo', repo]) == 0
+    with open(osp.join(repo, 'configs', 'rs', 'README.md')) as f:
+        readme = f.read()
+    block = readme[readme.index('**`results/zz_partial`**'):]
+    assert 'the mean alone for one seed; a study in progress' in block
+    assert '[results/zz_partial/results.json](../../results/zz_partial/' \
+        'results.json)' in block
+    assert 'results/zz_partial/results.md' not in block
+    assert '| rs_r18w32_fd_mlt | 1 | 12.35 |' in block
+    # the finished studies keep their link to results.md
+    assert '[results/fd_mlt/results.md](../../results/fd_mlt/results.md)' \
+        in readme

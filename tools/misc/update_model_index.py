@@ -135,15 +135,26 @@ def results_block(repo, folder, studies):
             records[study] = rec
     for study in sorted(by_study):
         members, rec = by_study[study], records[study]
-        lines += [f'**`{study}`** (mAP in %, mean ± sample std over seeds; '
-                  f'whole table, plots and per-run provenance in '
-                  f'[{study}/results.md](../../{study}/results.md)):', '',
+        if osp.isfile(osp.join(repo, study, 'results.md')):
+            where = (f'whole table, plots and per-run provenance in '
+                     f'[{study}/results.md](../../{study}/results.md)')
+        else:  # a study that spans sessions, recorded run by run
+            where = (f'a study in progress: the runs recorded so far, '
+                     f'per-run provenance in [{study}/results.json]'
+                     f'(../../{study}/results.json); its results.md, '
+                     f'paired tests and plots are written when it ends')
+        single = any(len(rec['summary'][n]['seeds']) == 1 for n in members)
+        lines += [f'**`{study}`** (mAP in %, mean ± sample std over seeds' +
+                  (', the mean alone for one seed' if single else '') +
+                  f'; {where}):', '',
                   '| config | seeds | ' + ' | '.join(
                       label for _, label in COLUMNS) + ' |',
                   '|---|---|' + '---|' * len(COLUMNS)]
         for name in members:
             row = rec['summary'][name]
-            cells = [f'{row[k][0]:.2f} ± {row[k][1]:.2f}' if k in row else '—'
+            one = len(row['seeds']) == 1  # no spread to show
+            cells = [('—' if k not in row else f'{row[k][0]:.2f}' if one
+                      else f'{row[k][0]:.2f} ± {row[k][1]:.2f}')
                      for k, _ in COLUMNS]
             lines.append(f'| {name} | {len(row["seeds"])} | ' +
                          ' | '.join(cells) + ' |')
