@@ -123,10 +123,11 @@ def test_recorded_numbers_come_from_the_results_files():
     assert models['dab_r101_voc_mlt']['Results'] is None
 
 
-def test_a_config_recorded_in_two_studies_gets_both(tmp_path):
-    """A config in two studies (a method's default in the main comparison
-    and in a sensitivity study) gets one Results entry per study in the
-    metafile and a row in each study's table of the README."""
+def repo_with_rs_study(tmp_path, study, mAP, seeds, command):
+    """A copy of the configs and results with one more study, results/STUDY
+    (results.json only), recording rs_r18w32_fd_mlt with the given mAP
+    (mean, std) and seeds, written out by the tool; returns the copy and
+    the fd_mlt summary row the new one was made from."""
     import json
     repo = str(tmp_path / 'repo')
     shutil.copytree(osp.join(REPO, 'configs'), osp.join(repo, 'configs'))
@@ -135,13 +136,22 @@ def test_a_config_recorded_in_two_studies_gets_both(tmp_path):
     with open(osp.join(repo, 'results', 'fd_mlt', 'results.json')) as f:
         rec = json.load(f)
     row = rec['summary']['rs_r18w32_fd_mlt']
-    rec['summary'] = {'rs_r18w32_fd_mlt': dict(row, mAP=[12.345, 1.0],
-                                               seeds=[7, 8])}
-    rec['command'] = 'python tools/analysis_tools/compare_methods.py X'
-    os.makedirs(osp.join(repo, 'results', 'zz_other'))
-    with open(osp.join(repo, 'results', 'zz_other', 'results.json'), 'w') as f:
+    rec['summary'] = {'rs_r18w32_fd_mlt': dict(row, mAP=mAP, seeds=seeds)}
+    rec['command'] = ('python tools/analysis_tools/compare_methods.py '
+                      + command)
+    os.makedirs(osp.join(repo, 'results', study))
+    with open(osp.join(repo, 'results', study, 'results.json'), 'w') as f:
         json.dump(rec, f)
     assert umi.main(['--repo', repo]) == 0
+    return repo, row
+
+
+def test_a_config_recorded_in_two_studies_gets_both(tmp_path):
+    """A config in two studies (a method's default in the main comparison
+    and in a sensitivity study) gets one Results entry per study in the
+    metafile and a row in each study's table of the README."""
+    repo, row = repo_with_rs_study(tmp_path, 'zz_other', [12.345, 1.0],
+                                   [7, 8], 'X')
     with open(osp.join(repo, 'configs', 'rs', 'metafile.yml')) as f:
         models = {m['Name']: m for m in yaml.safe_load(f)['Models']}
     results = models['rs_r18w32_fd_mlt']['Results']
@@ -160,22 +170,8 @@ def test_a_study_in_progress_links_its_records(tmp_path):
     run) but no results.md until it ends: the README links what exists,
     says the study is in progress, and shows one seed's mean without a
     spread of ± 0.00."""
-    import json
-    repo = str(tmp_path / 'repo')
-    shutil.copytree(osp.join(REPO, 'configs'), osp.join(repo, 'configs'))
-    shutil.copytree(osp.join(REPO, 'results'), osp.join(repo, 'results'))
-    shutil.copy(osp.join(REPO, 'model-index.yml'), repo)
-    with open(osp.join(repo, 'results', 'fd_mlt', 'results.json')) as f:
-        rec = json.load(f)
-    row = rec['summary']['rs_r18w32_fd_mlt']
-    rec['summary'] = {'rs_r18w32_fd_mlt': dict(row, mAP=[12.345, 0.0],
-                                               seeds=[0])}
-    rec['command'] = 'python tools/analysis_tools/compare_methods.py Y'
-    os.makedirs(osp.join(repo, 'results', 'zz_partial'))
-    with open(osp.join(repo, 'results', 'zz_partial', 'results.json'),
-              'w') as f:
-        json.dump(rec, f)
-    assert umi.main(['--repo', repo]) == 0
+    repo, _ = repo_with_rs_study(tmp_path, 'zz_partial', [12.345, 0.0], [0],
+                                 'Y')
     with open(osp.join(repo, 'configs', 'rs', 'README.md')) as f:
         readme = f.read()
     block = readme[readme.index('**`results/zz_partial`**'):]
