@@ -121,6 +121,11 @@ def metafile(repo, folder, studies):
             'and results/*/results.json.\n' + text)
 
 
+def _cell(mean_std, one_seed):
+    mean, std = mean_std[0], mean_std[1]
+    return f'{mean:.2f}' if one_seed else f'{mean:.2f} ± {std:.2f}'
+
+
 def results_block(repo, folder, studies):
     names = [n for n in folder_configs(repo, folder) if n in studies]
     lines = [START, '']
@@ -139,22 +144,21 @@ def results_block(repo, folder, studies):
             where = (f'whole table, plots and per-run provenance in '
                      f'[{study}/results.md](../../{study}/results.md)')
         else:  # a study that spans sessions, recorded run by run
-            where = (f'a study in progress: the runs recorded so far, '
+            where = ('a study in progress: the runs recorded so far, '
                      f'per-run provenance in [{study}/results.json]'
                      f'(../../{study}/results.json); its results.md, '
-                     f'paired tests and plots are written when it ends')
-        single = any(len(rec['summary'][n]['seeds']) == 1 for n in members)
+                     'paired tests and plots are written when it ends')
+        # one seed has no spread to show: its mean alone
+        one_seed = {n: len(rec['summary'][n]['seeds']) == 1 for n in members}
         lines += [f'**`{study}`** (mAP in %, mean ± sample std over seeds' +
-                  (', the mean alone for one seed' if single else '') +
-                  f'; {where}):', '',
+                  (', the mean alone for one seed' if any(one_seed.values())
+                   else '') + f'; {where}):', '',
                   '| config | seeds | ' + ' | '.join(
                       label for _, label in COLUMNS) + ' |',
                   '|---|---|' + '---|' * len(COLUMNS)]
         for name in members:
             row = rec['summary'][name]
-            one = len(row['seeds']) == 1  # no spread to show
-            cells = [('—' if k not in row else f'{row[k][0]:.2f}' if one
-                      else f'{row[k][0]:.2f} ± {row[k][1]:.2f}')
+            cells = [_cell(row[k], one_seed[name]) if k in row else '—'
                      for k, _ in COLUMNS]
             lines.append(f'| {name} | {len(row["seeds"])} | ' +
                          ' | '.join(cells) + ' |')
