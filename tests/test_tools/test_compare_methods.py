@@ -178,3 +178,40 @@ def test_options_as(tmp_path):
         cm.per_config_options(None, ['dab-uniform=dab-tuned'], names)
     with pytest.raises(SystemExit, match='no such file'):
         cm.per_config_options(str(tmp_path / 'x.json'), [], names)
+
+
+def test_git_commit_names_the_uncommitted_paths(tmp_path):
+    """The commit recorded with a run says which files differed from it,
+    leaving out the tool's own output folder (inside the tree or not)."""
+    cm = load_tool('tools/analysis_tools/compare_methods.py')
+    repo = tmp_path / 'repo'
+    repo.mkdir()
+
+    def git(*args):
+        return subprocess.run(['git', *args], cwd=repo, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    git('init', '-q')
+    for name in ('a.py', 'b.py', 'c.py', 'd.py'):
+        (repo / name).write_text('x = 1\n')
+    git('add', '.')
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m',
+        'first')
+    sha = git('rev-parse', 'HEAD')
+    out = repo / 'results'
+    out.mkdir()
+    (out / 'results.json').write_text('{}')  # the tool's own output
+    assert cm.git_commit(str(out), repo=str(repo)) == sha
+    (repo / 'b.py').write_text('x = 2\n')
+    (repo / 'new' / 'deep').mkdir(parents=True)
+    (repo / 'new' / 'deep' / 'e.py').write_text('')
+    assert cm.git_commit(str(out), repo=str(repo)) == \
+        f'{sha} (with uncommitted changes: b.py, new/deep/e.py)'
+    assert cm.git_commit(str(tmp_path / 'elsewhere'), repo=str(repo)) == \
+        f'{sha} (with uncommitted changes: b.py, new/deep/e.py, ' \
+        'results/results.json)'
+    for name in ('a.py', 'c.py', 'd.py'):
+        (repo / name).unlink()
+    assert cm.git_commit(str(out), repo=str(repo), most=3) == \
+        f'{sha} (with uncommitted changes: a.py, b.py, c.py, +2 more)'
+    assert cm.git_commit(str(out), repo=str(tmp_path)) == 'unknown'

@@ -126,20 +126,29 @@ def training_counts(config, cfg_options):
     return training_label_stats(config, opts).counts
 
 
-def git_commit(out_dir):
-    """HEAD, flagged when the tree differs from it (outside ``out_dir``,
-    which holds this tool's own earlier output)."""
+def git_commit(out_dir, repo=REPO, most=3):
+    """HEAD, and the paths that differ from it (outside ``out_dir``, which
+    holds this tool's own earlier output): ``<sha> (with uncommitted
+    changes: a.py, b.md, +2 more)``."""
     try:
-        out = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO,
+        out = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=repo,
                              capture_output=True, text=True, check=True)
-        dirty = subprocess.run(
-            ['git', 'status', '--porcelain', '--', '.',
-             f':(exclude){osp.relpath(osp.abspath(out_dir), REPO)}'],
-            cwd=REPO, capture_output=True, text=True).stdout.strip()
-        return out.stdout.strip() + (' (with uncommitted changes)'
-                                     if dirty else '')
+        inside = osp.relpath(osp.abspath(out_dir), repo)
+        skip = [] if inside.startswith('..') else [f':(exclude){inside}']
+        status = subprocess.run(
+            ['git', 'status', '--porcelain', '--untracked-files=all', '--',
+             '.'] + skip,
+            cwd=repo, capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return 'unknown'
+    # porcelain v1: two status letters and a space, then the path (a
+    # rename reads "old -> new")
+    paths = [line[3:].split(' -> ')[-1] for line in status.splitlines()]
+    if not paths:
+        return out.stdout.strip()
+    more = f', +{len(paths) - most} more' if len(paths) > most else ''
+    return (f'{out.stdout.strip()} (with uncommitted changes: '
+            f'{", ".join(paths[:most])}{more})')
 
 
 def config_digest(config, cfg_options):
