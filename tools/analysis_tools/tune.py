@@ -513,10 +513,11 @@ def main(argv=None):
                 threads if args.jobs > 1 else None, args.val_interval,
                 args.out, digest,
                 str(seed) in data['runs'][name][key]['seeds']):
-            (name, key, seed, digest)
+            (name, key, seed, digest, options)
             for config, name, key, options, seed, digest in jobs}
         for fut in concurrent.futures.as_completed(futures):
-            name, key, seed, digest = futures[fut]
+            # this job's own options (not the job-building loop's last)
+            name, key, seed, digest, options = futures[fut]
             done += 1
             try:
                 result = fut.result()
