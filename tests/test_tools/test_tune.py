@@ -55,8 +55,8 @@ def test_tune_then_compare(tmp_path):
         for lr in ('0.05', '0.4'):
             run = data['runs'][name][f'lr={lr}']['seeds']['0']
             # each setting records its own options (not the last job's)
-            assert data['runs'][name][f'lr={lr}']['options'] == {
-                'optim_wrapper.optimizer.lr': lr}
+            assert data['runs'][name][f'lr={lr}']['options'][
+                'optim_wrapper.optimizer.lr'] == lr
             assert [e['epoch'] for e in run['val']] == [1, 2]  # every epoch
             assert run['iterations'] == 2 * -(-num_train // 32)
             assert run['commit'] and run['config_sha256']
