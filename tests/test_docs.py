@@ -62,6 +62,7 @@ def test_manual_builds_without_warnings(tmp_path):
     assert 'Distribution Asymmetric Balance' in html
     # every page of the manual was built (the toctree reaches them all)
     for page in ('README', 'docs/method', 'docs/mlt_fd', 'docs/speed',
+                 'results/fd_mlt_pretrained/results',
                  'configs/dab/README'):
         assert (tmp_path / 'html' / f'{page}.html').is_file(), page
 
