@@ -2,6 +2,7 @@
 
   python tools/analysis_tools/published_order.py results/fd_mlt_pretrained \\
       --benchmark voc_mlt [--metric mAP] [--out results/fd_mlt_pretrained/published_order.md]
+      [--as dab=dab-tuned_effl0_voc_mlt_fd]
 
 Reads the study's ``results.json`` (compare_methods.py; the mean over seeds
 of each config), names each config by its method (the part before the first
@@ -11,6 +12,11 @@ published table of the benchmark (dab_mm/evaluation/published.py) both
 have, the sign of their difference. Prints (and with --out writes) a
 Markdown report: agreeing pairs out of all, Kendall's tau, and every pair
 with both differences.
+
+``--as METHOD=CONFIG`` (repeatable) lets another config of the study stand
+for a published method, e.g. the validation-tuned DAB for the paper's DAB
+row: the config that would otherwise be ``METHOD`` then keeps its own name
+(``dab_effl0_voc_mlt_fd``) and is not compared.
 """
 import argparse
 import os.path as osp
@@ -24,16 +30,26 @@ from dab_mm.evaluation.published import (  # noqa: E402
 from dab_mm.utils.io import load_json  # noqa: E402
 
 
-def study_means(results_dir, metric):
-    """method -> mean ``metric`` of a compare_methods.py results folder."""
+def study_means(results_dir, metric, stand_in=None):
+    """method -> mean ``metric`` of a compare_methods.py results folder;
+    ``stand_in`` maps a method to the config that stands for it."""
+    stand_in = dict(stand_in or {})
     path = osp.join(results_dir, 'results.json')
     if not osp.isfile(path):
         raise SystemExit(f'{path}: no such file (a compare_methods.py '
                          'results folder has one).')
     summary = load_json(path).get('summary') or {}
+    for method, config in stand_in.items():
+        if config not in summary:
+            raise SystemExit(
+                f'--as {method}={config}: {path} has no config {config!r} '
+                f'(it has {", ".join(summary) or "none"}).')
+    standing = {c: m for m, c in stand_in.items()}
     means, config_of = {}, {}
     for config, row in summary.items():
-        method = config.split('_')[0]
+        method = standing.get(config, config.split('_')[0])
+        if method in stand_in and stand_in[method] != config:
+            method = config
         if method in means:
             raise SystemExit(
                 f'{path}: {config_of[method]} and {config} are both method '
@@ -47,8 +63,8 @@ def study_means(results_dir, metric):
     return means, config_of
 
 
-def report(results_dir, benchmark, metric='mAP'):
-    means, config_of = study_means(results_dir, metric)
+def report(results_dir, benchmark, metric='mAP', stand_in=None):
+    means, config_of = study_means(results_dir, metric, stand_in)
     lines = [f'# `{results_dir}` against the published {benchmark} orderings '
              f'({metric})', '']
     for source, table in PUBLISHED[benchmark].items():
@@ -89,8 +105,19 @@ def main(argv=None):
                         choices=sorted(PUBLISHED))
     parser.add_argument('--metric', default='mAP', choices=GROUPS)
     parser.add_argument('--out', help='also write the report to this file')
+    parser.add_argument(
+        '--as', dest='stand_in', action='append', default=[],
+        metavar='METHOD=CONFIG',
+        help='let CONFIG stand for the published METHOD (repeatable)')
     args = parser.parse_args(argv)
-    text = report(args.results, args.benchmark, args.metric)
+    stand_in = {}
+    for item in args.stand_in:
+        method, sep, config = item.partition('=')
+        if not sep or not method or not config or method in stand_in:
+            parser.error(f'--as {item!r}: expected METHOD=CONFIG, once per '
+                         'method, e.g. --as dab=dab-tuned_effl0_voc_mlt_fd')
+        stand_in[method] = config
+    text = report(args.results, args.benchmark, args.metric, stand_in)
     print(text)
     if args.out:
         with open(args.out, 'w') as f:
