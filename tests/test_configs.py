@@ -143,3 +143,23 @@ def test_other_backbone_example_builds_and_computes_dab_loss():
         True)
     losses = model(**data, mode='loss')
     assert torch.isfinite(losses['loss'])
+
+
+@pytest.mark.parametrize('proxy', ['voc_mlt_fd', 'coco_mlt_fd'])
+def test_tuned_dab_config_holds_the_validation_choice(proxy):
+    """Once a proxy's DAB tuning is complete (its last stage, mu, has
+    chosen), ``dab-tuned_effl0_<proxy>.py`` holds every value the tuning
+    chose (lr, gamma-, mu), so the config alone is the recommended model;
+    until then it is the paper's DAB at the chosen lr or the paper's lr."""
+    import json
+    name = f'dab-tuned_effl0_{proxy}'
+    with open(osp.join(REPO, 'results', proxy, 'tuning', 'chosen.json')) as f:
+        chosen = json.load(f)[name]
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'dab', name + '.py'))
+    if 'model.head.loss.mu' not in chosen:
+        pytest.skip(f'{proxy}: the mu stage has not chosen yet')
+    for key, value in chosen.items():
+        node = cfg
+        for part in key.split('.'):
+            node = node[part]
+        assert float(node) == float(value), (key, node, value)
