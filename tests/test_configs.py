@@ -2,6 +2,7 @@
 on a tiny fake data tree (backbone and input overridden small)."""
 import copy
 import glob
+import json
 import os.path as osp
 
 import pytest
@@ -151,7 +152,6 @@ def test_tuned_dab_config_holds_the_validation_choice(proxy):
     chosen), ``dab-tuned_effl0_<proxy>.py`` holds every value the tuning
     chose (lr, gamma-, mu), so the config alone is the recommended model;
     until then it is the paper's DAB at the chosen lr or the paper's lr."""
-    import json
     name = f'dab-tuned_effl0_{proxy}'
     with open(osp.join(REPO, 'results', proxy, 'tuning', 'chosen.json')) as f:
         chosen = json.load(f)[name]
